@@ -1,0 +1,345 @@
+"""Reading, resampling and validating audio: the one place in sersk that decodes audio files.
+
+Every pipeline input goes through :func:`load_audio`, which accepts
+
+- a path (``str`` or ``os.PathLike``) to a WAV, FLAC, AIFF, OGG (or anything libsndfile reads,
+  whatever the file's extension says);
+- a ``(waveform, sample_rate)`` tuple, or a mapping with ``"array"`` and ``"sampling_rate"``
+  keys (the Hugging Face ``datasets`` convention);
+- a bare 1-D array, taken to be at the target sample rate already;
+
+and returns a mono ``float32`` waveform at the target sample rate, resampled with soxr's
+high-quality filter. Anything unusable raises :class:`~sersk.exceptions.AudioError`, whose
+message names the file (or the position of the waveform in the batch) and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Union
+
+import numpy as np
+
+from .exceptions import AudioError
+
+__all__ = [
+    "DEFAULT_SAMPLE_RATE",
+    "AudioInput",
+    "describe_source",
+    "is_audio_path",
+    "load_audio",
+    "read_audio",
+    "resample",
+    "save_audio",
+    "validate_waveform",
+]
+
+DEFAULT_SAMPLE_RATE = 16_000
+
+# Rates outside this range are almost certainly a mistake (a rate given in kHz, a swapped
+# argument); within it, everything is resampled to the pipeline's rate.
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 384_000
+
+# Peak amplitude under which a waveform counts as digital silence: below one step of 24-bit audio.
+SILENCE_PEAK = 1e-7
+
+AudioInput = Union[str, os.PathLike, tuple, Mapping, np.ndarray]
+
+
+def is_audio_path(source: Any) -> bool:
+    """Whether ``source`` is a file path rather than an in-memory waveform."""
+    return isinstance(source, (str, os.PathLike))
+
+
+def describe_source(source: Any, index: int | None = None) -> str:
+    """A short name for an input, used in error messages and progress reports.
+
+    Paths are named by themselves; waveforms by their position in the batch.
+    """
+    if is_audio_path(source):
+        return os.fspath(source)
+    return "waveform" if index is None else f"waveform #{index}"
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Decode an audio file into a mono float32 waveform at the file's own sample rate.
+
+    The format is read from the file's header, not its name, so AIFF data behind a ``.wav`` name
+    decodes as AIFF.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,), dtype float32
+        The samples, channels averaged, in [-1, 1] for integer formats.
+    sr : int
+        The file's sample rate.
+
+    Raises
+    ------
+    AudioError
+        The file is missing, empty, truncated, or not audio.
+
+    See Also
+    --------
+    load_audio : Decode, resample to a target rate and validate, for any kind of input.
+    """
+    import soundfile as sf
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise AudioError(path, "file not found")
+    if os.path.isdir(path):
+        raise AudioError(path, "is a folder, not an audio file")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise AudioError(path, "file is empty (0 bytes)")
+    try:
+        with sf.SoundFile(path) as f:
+            declared = f.frames
+            sr = int(f.samplerate)
+            y = f.read(dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError(
+            path, f"cannot be decoded as audio ({_libsndfile_reason(exc)}); expected WAV, FLAC, "
+            "AIFF or OGG"
+        ) from exc
+    if declared > 0 and y.shape[0] < declared:
+        raise AudioError(
+            path, f"file is truncated: its header declares {declared} frames but only "
+            f"{y.shape[0]} could be read"
+        )
+    if _wav_data_truncated(path, size):
+        raise AudioError(path, "file is truncated: the WAV header declares more audio data than "
+                         "the file holds")
+    return _to_mono(y, channel_axis=1), sr
+
+
+def _libsndfile_reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    # libsndfile prefixes its message with the path; the AudioError already names the file.
+    return text.split(": ", 1)[-1] if ": " in text else text
+
+
+def _wav_data_truncated(path: str, size: int) -> bool:
+    """Whether a RIFF/WAVE file's data chunk claims more bytes than the file has.
+
+    libsndfile silently reads what is there, so a WAV cut short in transfer would otherwise pass
+    as a shorter clip.
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        offset = 12
+        while offset + 8 <= size:
+            f.seek(offset)
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return False
+            chunk_id, chunk_size = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if chunk_id == b"data":
+                # 0 and 0xFFFFFFFF mark streamed WAVs whose length was never filled in.
+                if chunk_size in (0, 0xFFFFFFFF):
+                    return False
+                return offset + 8 + chunk_size > size
+            offset += 8 + chunk_size + (chunk_size & 1)
+    return False
+
+
+def _to_mono(y: np.ndarray, *, channel_axis: int) -> np.ndarray:
+    if y.ndim == 1:
+        return np.ascontiguousarray(y, dtype=np.float32)
+    return np.ascontiguousarray(y.mean(axis=channel_axis), dtype=np.float32)
+
+
+def _as_float_waveform(y: Any, source: str) -> np.ndarray:
+    """An in-memory waveform as float32, mono, integers scaled to [-1, 1]."""
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError) as exc:
+        raise AudioError(source, f"is not a numeric waveform ({exc})") from exc
+    if y.dtype == object or not (
+        np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.bool_)
+    ):
+        raise AudioError(source, f"is not a numeric waveform (dtype {y.dtype})")
+    if np.iscomplexobj(y):
+        raise AudioError(source, "is complex-valued; pass the real waveform")
+    if np.issubdtype(y.dtype, np.integer):
+        info = np.iinfo(y.dtype)
+        # Unsigned PCM (8-bit WAV) is centred on the middle of its range.
+        centre = (int(info.max) + int(info.min) + 1) / 2
+        y = (y.astype(np.float64) - centre) / (int(info.max) - centre + 1)
+    if y.ndim == 2:
+        # (frames, channels) as soundfile gives it, or (channels, frames) as librosa does:
+        # there are always far fewer channels than frames.
+        y = _to_mono(y, channel_axis=int(np.argmin(y.shape)))
+    elif y.ndim != 1:
+        raise AudioError(source, f"has {y.ndim} dimensions; expected a 1-D waveform "
+                         "(or 2-D with a channel axis)")
+    return np.asarray(y, dtype=np.float32)
+
+
+def _check_sample_rate(sr: Any, source: str) -> int:
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer, float, np.floating)):
+        raise AudioError(source, f"sample rate must be a number of Hz, got {sr!r}")
+    if float(sr) != int(sr) or not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            source, f"sample rate {sr!r} Hz is not a plausible audio rate; expected a whole "
+            f"number of Hz between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE}"
+        )
+    return int(sr)
+
+
+def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample a mono waveform with soxr's high-quality filter.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    orig_sr, target_sr : int
+        The waveform's rate and the rate wanted, in Hz.
+
+    Returns
+    -------
+    ndarray of shape (ceil(n_samples * target_sr / orig_sr),), dtype float32
+    """
+    if orig_sr == target_sr:
+        return np.asarray(y, dtype=np.float32)
+    import soxr
+
+    return np.asarray(soxr.resample(y, orig_sr, target_sr, quality="HQ"), dtype=np.float32)
+
+
+def validate_waveform(
+    y: np.ndarray, *, sr: int, source: str = "waveform", min_duration: float = 0.0
+) -> np.ndarray:
+    """Check that a waveform can be analysed: not empty, finite, not silent, long enough.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    sr : int
+        Its sample rate, used to express ``min_duration`` in samples.
+    source : str, default="waveform"
+        The name used in error messages.
+    min_duration : float, default=0.0
+        Shortest acceptable duration in seconds (typically the analysis window).
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+        The same waveform.
+
+    Raises
+    ------
+    AudioError
+    """
+    if y.size == 0:
+        raise AudioError(source, "contains no audio samples")
+    finite = np.isfinite(y)
+    if not finite.all():
+        n_bad = int(y.size - finite.sum())
+        raise AudioError(source, f"contains {n_bad} NaN or infinite sample(s)")
+    if float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise AudioError(source, "is silent (every sample is zero)")
+    min_samples = int(np.ceil(min_duration * sr))
+    if y.size < min_samples:
+        raise AudioError(
+            source, f"is too short: {1000 * y.size / sr:.1f} ms, shorter than the "
+            f"{1000 * min_duration:.1f} ms analysis window"
+        )
+    return y
+
+
+def load_audio(
+    source: AudioInput,
+    *,
+    sr: int = DEFAULT_SAMPLE_RATE,
+    min_duration: float = 0.0,
+    name: str | None = None,
+) -> np.ndarray:
+    """Read any supported input as a validated mono float32 waveform at ``sr``.
+
+    Parameters
+    ----------
+    source : path, (waveform, sample_rate) tuple, mapping or 1-D array
+        A file path; a waveform with its rate as a tuple or as a mapping with ``"array"`` and
+        ``"sampling_rate"`` keys; or a bare array, taken to be at ``sr`` already.
+    sr : int, default=16000
+        Target sample rate in Hz.
+    min_duration : float, default=0.0
+        Shortest acceptable duration in seconds.
+    name : str, default=None
+        Name of the input in error messages; defaults to the path, or ``"waveform"``.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,), dtype float32
+
+    Raises
+    ------
+    AudioError
+        With the file (or ``name``) and the problem in its message.
+
+    See Also
+    --------
+    read_audio : Decode a file at its own rate, without validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sersk.audio import load_audio
+    >>> t = np.arange(44_100) / 44_100
+    >>> y = load_audio((np.sin(2 * np.pi * 220 * t), 44_100), sr=16_000)
+    >>> y.shape, y.dtype
+    ((16000,), dtype('float32'))
+    """
+    sr = _check_sample_rate(sr, "target")
+    if is_audio_path(source):
+        name = name or os.fspath(source)
+        y, orig_sr = read_audio(source)
+    else:
+        name = name or "waveform"
+        if isinstance(source, Mapping):
+            if "array" not in source or "sampling_rate" not in source:
+                raise AudioError(name, "a mapping must have 'array' and 'sampling_rate' keys")
+            y, orig_sr = source["array"], source["sampling_rate"]
+        elif isinstance(source, tuple):
+            if len(source) != 2:
+                raise AudioError(name, f"a tuple must be (waveform, sample_rate), got "
+                                 f"{len(source)} items")
+            y, orig_sr = source
+        else:
+            y, orig_sr = source, sr
+        orig_sr = _check_sample_rate(orig_sr, name)
+        y = _as_float_waveform(y, name)
+    if y.size and not np.isfinite(y).all():
+        # Checked before resampling, which would smear a single NaN over the whole clip.
+        validate_waveform(y, sr=orig_sr, source=name)
+    y = resample(y, orig_sr=orig_sr, target_sr=sr)
+    return validate_waveform(y, sr=sr, source=name, min_duration=min_duration)
+
+
+def save_audio(
+    path: str | os.PathLike, y: np.ndarray, sr: int, *, subtype: str | None = None
+) -> None:
+    """Write a waveform to a file whose format follows the extension (``.wav``, ``.flac`` …).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    y : ndarray of shape (n_samples,) or (n_samples, n_channels)
+    sr : int
+    subtype : str, default=None
+        libsndfile subtype such as ``"PCM_16"`` or ``"FLOAT"``; the format's default if None.
+    """
+    import soundfile as sf
+
+    sf.write(os.fspath(path), np.asarray(y), int(sr), subtype=subtype)
