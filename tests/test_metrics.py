@@ -1,0 +1,120 @@
+"""Metrics against values computed by hand, and against scikit-learn where it agrees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.model_selection import cross_val_score
+
+from sersk.metrics import (
+    per_class_recall,
+    score_predictions,
+    uar_scorer,
+    unweighted_average_recall,
+)
+
+# 10 clips: 6 angry, 3 sad, 1 calm.
+Y_TRUE = ["angry"] * 6 + ["sad"] * 3 + ["calm"]
+Y_PRED = ["angry"] * 5 + ["sad"] + ["sad", "sad", "angry"] + ["sad"]
+# angry: 5/6 recalled; sad: 2/3; calm: 0/1.
+
+
+def test_uar_hand_computed():
+    assert unweighted_average_recall(Y_TRUE, Y_PRED) == pytest.approx((5 / 6 + 2 / 3 + 0) / 3)
+
+
+def test_uar_is_not_accuracy_on_imbalanced_data():
+    y_true = ["neutral"] * 9 + ["angry"]
+    y_pred = ["neutral"] * 10
+    assert unweighted_average_recall(y_true, y_pred) == 0.5
+    assert score_predictions(y_true, y_pred)["accuracy"] == 0.9
+
+
+def test_per_class_recall_hand_computed():
+    assert per_class_recall(Y_TRUE, Y_PRED) == pytest.approx(
+        {"angry": 5 / 6, "calm": 0.0, "sad": 2 / 3}
+    )
+
+
+def test_per_class_recall_label_order_and_absent_class():
+    recall = per_class_recall(Y_TRUE, Y_PRED, labels=["sad", "happy", "angry", "calm"])
+    assert list(recall) == ["sad", "happy", "angry", "calm"]
+    assert np.isnan(recall["happy"])  # no true "happy" clip: undefined, not zero
+
+
+def test_uar_skips_classes_without_true_samples():
+    # "happy" is predicted once but never true: it costs "sad" a hit, nothing more.
+    y_true = ["sad", "sad", "angry", "angry"]
+    y_pred = ["sad", "happy", "angry", "angry"]
+    assert unweighted_average_recall(y_true, y_pred) == pytest.approx((0.5 + 1) / 2)
+    assert unweighted_average_recall(
+        y_true, y_pred, labels=["angry", "happy", "sad"]
+    ) == pytest.approx(0.75)
+
+
+def test_score_predictions_hand_computed():
+    scores = score_predictions(Y_TRUE, Y_PRED)
+    assert scores["labels"] == ["angry", "calm", "sad"]
+    np.testing.assert_array_equal(
+        scores["confusion_matrix"],
+        [[5, 0, 1],   # angry: 5 right, 1 as sad
+         [0, 0, 1],   # calm: as sad
+         [1, 0, 2]],  # sad: 2 right, 1 as angry
+    )
+    assert scores["accuracy"] == pytest.approx(7 / 10)
+    assert scores["uar"] == pytest.approx((5 / 6 + 0 + 2 / 3) / 3)
+    # F1 per class = 2 TP / (n_true + n_pred): angry 10/12, calm 0, sad 4/7.
+    assert scores["macro_f1"] == pytest.approx((10 / 12 + 0 + 4 / 7) / 3)
+    assert scores["per_class_recall"] == pytest.approx({"angry": 5 / 6, "calm": 0, "sad": 2 / 3})
+
+
+def test_score_predictions_agrees_with_sklearn():
+    rng = np.random.default_rng(0)
+    classes = np.array(["angry", "calm", "happy", "sad"])
+    y_true = rng.choice(classes, 200, p=[0.4, 0.3, 0.2, 0.1])
+    y_pred = np.where(rng.random(200) < 0.6, y_true, rng.choice(classes, 200))
+    scores = score_predictions(y_true, y_pred)
+    assert scores["uar"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+    assert scores["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+
+
+def test_score_predictions_explicit_labels_order_the_matrix():
+    scores = score_predictions(["a", "b", "b"], ["b", "b", "b"], labels=["b", "a", "c"])
+    assert scores["labels"] == ["b", "a", "c"]
+    np.testing.assert_array_equal(
+        scores["confusion_matrix"], [[2, 0, 0], [1, 0, 0], [0, 0, 0]]
+    )
+    assert scores["uar"] == pytest.approx(0.5)  # "c" has no clip and is not averaged
+
+
+def test_integer_labels_come_back_as_python_ints():
+    scores = score_predictions(np.array([0, 1, 1]), np.array([0, 1, 0]))
+    assert scores["labels"] == [0, 1] and type(scores["labels"][0]) is int
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, match",
+    [
+        ([], [], "empty"),
+        (["a", "b"], ["a"], "same length"),
+    ],
+)
+def test_bad_inputs(y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        unweighted_average_recall(y_true, y_pred)
+
+
+def test_labels_absent_from_y_true():
+    with pytest.raises(ValueError, match="none of the labels"):
+        score_predictions(["a"], ["a"], labels=["b"])
+
+
+def test_uar_scorer_in_cross_val_score():
+    rng = np.random.default_rng(0)
+    y = np.repeat(["angry", "calm"], [30, 10])
+    X = rng.normal(size=(40, 2)) + (y == "angry")[:, None] * 2
+    ours = cross_val_score(LogisticRegression(), X, y, cv=2, scoring=uar_scorer)
+    theirs = cross_val_score(LogisticRegression(), X, y, cv=2, scoring="balanced_accuracy")
+    np.testing.assert_allclose(ours, theirs)
