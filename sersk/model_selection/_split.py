@@ -1,0 +1,225 @@
+"""Splitters for the two evaluation protocols: speaker-independent and speaker-dependent.
+
+A model tested on speakers it was trained on learns voices as much as emotions, and scores
+far higher than it will on a new speaker. sersk therefore evaluates speaker-independently
+by default: :class:`SpeakerStratifiedKFold` keeps every clip of a speaker in the same fold.
+The random split, :class:`SpeakerDependentKFold`, exists for comparison with published
+figures that used it, and says what it is in its name and in its ``protocol`` attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from ..exceptions import SerskError
+
+__all__ = [
+    "PROTOCOLS",
+    "SpeakerDependentKFold",
+    "ProtocolError",
+    "SpeakerStratifiedKFold",
+    "check_speaker_disjoint",
+    "make_splitter",
+]
+
+#: Protocol names accepted by :func:`make_splitter` and ``cross_validate_speakers``, and the
+#: label under which their results are reported.
+PROTOCOLS = {
+    "speaker": "speaker-independent",
+    "random": "speaker-dependent",
+}
+
+
+class ProtocolError(SerskError, ValueError):
+    """An evaluation protocol that cannot be applied as asked.
+
+    Speaker-independent splitting without the speakers, with fewer speakers than folds, or a
+    split that puts one speaker on both sides.
+    """
+
+
+def check_speaker_disjoint(
+    train: np.ndarray, test: np.ndarray, speakers: Any
+) -> None:
+    """Raise if a speaker has clips on both sides of a train/test split.
+
+    Parameters
+    ----------
+    train, test : ndarray of int
+        Indices of the training and test clips.
+    speakers : array-like of shape (n_samples,)
+        The speaker of every clip.
+
+    Raises
+    ------
+    ProtocolError
+        Naming the speakers found on both sides.
+    """
+    speakers = np.asarray(speakers)
+    shared = np.intersect1d(speakers[train], speakers[test])
+    if shared.size:
+        raise ProtocolError(
+            f"speakers {shared.tolist()} are in both the training and the test data; a "
+            "speaker-independent split must keep each speaker on one side"
+        )
+
+
+def _check_speakers(groups: Any, n_samples: int, n_splits: int) -> np.ndarray:
+    if groups is None:
+        raise ProtocolError(
+            "speaker-independent splitting needs the speaker of every clip: pass "
+            "groups=speakers (or use SpeakerDependentKFold for a random, speaker-dependent "
+            "split)"
+        )
+    groups = np.asarray(groups)
+    if groups.shape != (n_samples,):
+        raise ValueError(
+            f"groups must hold one speaker per clip: got shape {groups.shape} for "
+            f"{n_samples} clips"
+        )
+    n_speakers = np.unique(groups).size
+    if n_speakers < n_splits:
+        raise ProtocolError(
+            f"cannot make {n_splits} speaker-independent folds from {n_speakers} speakers; "
+            f"use n_splits <= {n_speakers}"
+        )
+    return groups
+
+
+class SpeakerStratifiedKFold(StratifiedGroupKFold):
+    """Speaker-independent stratified k-fold: no speaker is in both training and test data.
+
+    :class:`~sklearn.model_selection.StratifiedGroupKFold` with the speakers as groups: each
+    speaker's clips all go to one fold, and folds are chosen to keep the emotion proportions
+    close to the whole set's. Every split is checked for speaker overlap before it is
+    returned.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds; at most the number of speakers.
+    shuffle : bool, default=True
+        Whether to shuffle the speakers before assigning them to folds. Without shuffling,
+        the assignment depends on the order of the speakers in the data.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling, when ``shuffle=True``.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"speaker-independent"``.
+
+    See Also
+    --------
+    SpeakerDependentKFold : The random stratified split, which mixes speakers.
+    cross_validate_speakers : Cross-validation with one of these splitters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sersk.model_selection import SpeakerStratifiedKFold
+    >>> y = np.array(["happy", "sad"] * 6)
+    >>> speakers = np.repeat(["s1", "s2", "s3", "s4"], 3)
+    >>> cv = SpeakerStratifiedKFold(n_splits=2, random_state=0)
+    >>> for train, test in cv.split(np.zeros(12), y, groups=speakers):
+    ...     print(np.unique(speakers[test]).tolist())
+    ['s1', 's3']
+    ['s2', 's4']
+    """
+
+    protocol = PROTOCOLS["speaker"]
+
+    def __init__(self, n_splits: int = 5, *, shuffle: bool = True, random_state: Any = None):
+        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Generate indices of speaker-disjoint training and test sets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The clips; only their number is used.
+        y : array-like of shape (n_samples,)
+            The emotions, used for stratification.
+        groups : array-like of shape (n_samples,)
+            The speaker of every clip. Required.
+
+        Yields
+        ------
+        train : ndarray
+            The training set indices for that split.
+        test : ndarray
+            The testing set indices for that split.
+        """
+        groups = _check_speakers(groups, len(X), self.n_splits)
+        for train, test in super().split(X, y, groups):
+            check_speaker_disjoint(train, test, groups)
+            yield train, test
+
+
+class SpeakerDependentKFold(StratifiedKFold):
+    """Random stratified k-fold that ignores speakers: a **speaker-dependent** protocol.
+
+    A speaker's clips land in training and test folds alike, so scores are higher than a
+    new speaker would see. Use it only to compare with results that were obtained this
+    way, and report it as speaker-dependent (its ``protocol`` attribute says so).
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds.
+    shuffle : bool, default=True
+        Whether to shuffle each class's clips before splitting.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling, when ``shuffle=True``.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"speaker-dependent"``.
+
+    See Also
+    --------
+    SpeakerStratifiedKFold : The speaker-independent protocol, sersk's default.
+    """
+
+    protocol = PROTOCOLS["random"]
+
+    def __init__(self, n_splits: int = 5, *, shuffle: bool = True, random_state: Any = None):
+        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+
+
+def make_splitter(
+    protocol: str = "speaker", *, n_splits: int = 5, random_state: Any = 0
+) -> SpeakerStratifiedKFold | SpeakerDependentKFold:
+    """The splitter of an evaluation protocol.
+
+    Parameters
+    ----------
+    protocol : {"speaker", "random"}, default="speaker"
+        ``"speaker"``: speaker-independent stratified k-fold; ``"random"``: random
+        stratified k-fold, speaker-dependent.
+    n_splits : int, default=5
+        Number of folds.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the fold assignment.
+
+    Returns
+    -------
+    cv : SpeakerStratifiedKFold or SpeakerDependentKFold
+        Its ``protocol`` attribute is the label to report results under.
+    """
+    if protocol == "speaker":
+        return SpeakerStratifiedKFold(n_splits, random_state=random_state)
+    if protocol == "random":
+        return SpeakerDependentKFold(n_splits, random_state=random_state)
+    raise ValueError(
+        f"unknown protocol {protocol!r}; expected one of {sorted(PROTOCOLS)} "
+        "('speaker' = speaker-independent, 'random' = speaker-dependent)"
+    )

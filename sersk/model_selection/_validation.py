@@ -1,0 +1,274 @@
+"""Cross-validation that reports what emotion recognition papers need, fold by fold."""
+
+from __future__ import annotations
+
+import time
+import traceback
+import warnings
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.utils import _safe_indexing
+
+from ..exceptions import SerskError
+from ..metrics import score_predictions
+from ._split import ProtocolError, make_splitter
+
+__all__ = ["CrossValidationError", "cross_validate_speakers"]
+
+_SCORES = ("uar", "accuracy", "macro_f1")
+
+
+class CrossValidationError(SerskError, RuntimeError):
+    """A fold of a cross-validation failed; the folds completed before it are kept.
+
+    Parameters
+    ----------
+    message : str
+        What failed.
+    results : pandas.DataFrame
+        The rows of the folds that completed, as :func:`cross_validate_speakers` returns them.
+    fold : int
+        The number of the fold that failed (1-based).
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+    fold : int
+    """
+
+    def __init__(self, message: str, results: pd.DataFrame, fold: int):
+        super().__init__(message)
+        self.results = results
+        self.fold = fold
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.results, self.fold))
+
+
+def cross_validate_speakers(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    speakers: Any = None,
+    protocol: str = "speaker",
+    n_splits: int = 5,
+    random_state: Any = 0,
+    labels: Any = None,
+    error_score: str | float = "raise",
+    progress: bool | str = False,
+) -> pd.DataFrame:
+    """Cross-validate an emotion classifier under a speaker-independent (or -dependent) protocol.
+
+    Each fold fits a fresh clone of ``estimator`` on the training clips, predicts the test
+    clips and scores them with :func:`~sersk.metrics.score_predictions`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A classifier, typically a pipeline from audio inputs to emotion labels.
+    X : list, 1-D array or pandas Series of length n_samples
+        The clips, as the estimator takes them (paths or ``(waveform, sr)`` tuples for sersk
+        pipelines, or a 2-D array of features).
+    y : array-like of shape (n_samples,)
+        The emotion of every clip.
+    speakers : array-like of shape (n_samples,), default=None
+        The speaker of every clip. Required by the speaker-independent protocol; with the
+        random protocol, used only to report which speakers each fold holds.
+    protocol : {"speaker", "random"}, default="speaker"
+        ``"speaker"``: speaker-independent stratified k-fold (no speaker in both training
+        and test data); ``"random"``: random stratified k-fold, speaker-dependent.
+    n_splits : int, default=5
+        Number of folds.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the fold assignment.
+    labels : array-like of shape (n_classes,), default=None
+        The class order of the per-class recalls and confusion matrices; by default, the
+        sorted classes of ``y``.
+    error_score : "raise" or float, default="raise"
+        What to do when fitting or predicting a fold raises. ``"raise"``: stop and raise
+        :class:`CrossValidationError`, whose ``results`` attribute holds the folds completed
+        so far (and whose ``__cause__`` is the original error). A number (such as
+        ``np.nan``): give the failed fold that value for every score, record the error in
+        its ``error`` column, warn with :class:`~sklearn.exceptions.FitFailedWarning` and
+        go on with the next fold.
+    progress : bool or str, default=False
+        Show a progress bar over the folds; a string is used as its description.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per fold, with the columns
+
+        - ``fold`` (1-based), ``protocol`` (``"speaker-independent"`` or
+          ``"speaker-dependent"``), ``n_train``, ``n_test``;
+        - ``uar``, ``accuracy``, ``macro_f1`` and ``recall_<label>`` for every class;
+        - ``fit_seconds`` (wall-clock time of ``fit``), ``predict_seconds_per_clip``
+          (wall-clock time of ``predict`` over the test clips, divided by their number);
+        - ``train_speakers``, ``test_speakers``: sorted lists (empty without ``speakers``);
+        - ``confusion_matrix``: ndarray of shape (n_classes, n_classes), true classes in rows;
+        - ``error``: None, or the error of a failed fold when ``error_score`` is a number.
+
+        ``results.attrs`` holds ``"labels"`` (the class order), ``"protocol"`` and
+        ``"n_splits"``.
+
+    Raises
+    ------
+    ProtocolError
+        The speaker-independent protocol without ``speakers``, or with fewer speakers than
+        folds.
+    CrossValidationError
+        A fold failed and ``error_score="raise"``.
+
+    See Also
+    --------
+    SpeakerStratifiedKFold, SpeakerDependentKFold : The splitters of the two protocols.
+    sersk.metrics.score_predictions : The scores of each fold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sersk.model_selection import cross_validate_speakers
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.tile(["calm", "angry"], 20)
+    >>> X = rng.normal(size=(40, 3)) + (y == "angry")[:, None]
+    >>> speakers = np.repeat(np.arange(8), 5)
+    >>> results = cross_validate_speakers(
+    ...     LogisticRegression(), X, y, speakers=speakers, n_splits=4)
+    >>> results["fold"].tolist(), results["n_test"].tolist()
+    ([1, 2, 3, 4], [10, 10, 10, 10])
+    >>> results["protocol"].unique().tolist()
+    ['speaker-independent']
+    """
+    if not (error_score == "raise" or isinstance(error_score, Real)):
+        raise ValueError(f"error_score must be 'raise' or a number, got {error_score!r}")
+    cv = make_splitter(protocol, n_splits=n_splits, random_state=random_state)
+    y = np.asarray(y)
+    n_samples = len(X)
+    if y.shape != (n_samples,):
+        raise ValueError(f"y must hold one label per clip: got shape {y.shape} for "
+                         f"{n_samples} clips")
+    if speakers is None and protocol == "speaker":
+        raise ProtocolError(
+            "the speaker-independent protocol needs the speaker of every clip: pass "
+            "speakers=..., or protocol='random' for a speaker-dependent evaluation"
+        )
+    if speakers is not None:
+        speakers = np.asarray(speakers)
+        if speakers.shape != (n_samples,):
+            raise ValueError(f"speakers must hold one speaker per clip: got shape "
+                             f"{speakers.shape} for {n_samples} clips")
+    labels = np.unique(y) if labels is None else np.asarray(labels)
+
+    from tqdm.auto import tqdm
+
+    rows: list[dict[str, Any]] = []
+    splits = tqdm(
+        # The random splitter ignores groups (and warns if given them).
+        cv.split(np.zeros(n_samples), y, groups=speakers if protocol == "speaker" else None),
+        total=n_splits,
+        desc=progress if isinstance(progress, str) else f"{cv.protocol} CV",
+        unit="fold",
+        disable=not progress,
+        leave=False,
+    )
+    for fold, (train, test) in enumerate(splits, start=1):
+        row = _fold_row(fold, cv.protocol, train, test, speakers)
+        try:
+            row.update(_fit_and_score(estimator, X, y, train, test, labels))
+        except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
+            if error_score == "raise":
+                done = _as_frame(rows, labels, cv.protocol, n_splits)
+                raise CrossValidationError(
+                    f"fold {fold}/{n_splits} ({cv.protocol}) failed with "
+                    f"{type(exc).__name__}: {exc}. The {len(rows)} completed fold(s) are in "
+                    "this exception's `results` attribute; pass error_score=np.nan to "
+                    "record failed folds and go on",
+                    done,
+                    fold,
+                ) from exc
+            warnings.warn(
+                f"fold {fold}/{n_splits} failed; its scores are set to {error_score}. "
+                f"Details:\n{traceback.format_exc()}",
+                FitFailedWarning,
+                stacklevel=2,
+            )
+            row.update(_failed_scores(labels, error_score, exc))
+        rows.append(row)
+    return _as_frame(rows, labels, cv.protocol, n_splits)
+
+
+def _fold_row(
+    fold: int, protocol: str, train: np.ndarray, test: np.ndarray, speakers: Any
+) -> dict[str, Any]:
+    def names(index):
+        return [] if speakers is None else sorted(np.unique(speakers[index]).tolist())
+
+    return {
+        "fold": fold,
+        "protocol": protocol,
+        "n_train": len(train),
+        "n_test": len(test),
+        "train_speakers": names(train),
+        "test_speakers": names(test),
+    }
+
+
+def _fit_and_score(
+    estimator: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray,
+    labels: np.ndarray,
+) -> dict[str, Any]:
+    model = clone(estimator)
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    start = time.perf_counter()
+    model.fit(X_train, y[train])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    y_pred = model.predict(X_test)
+    predict_seconds = time.perf_counter() - start
+    scores = score_predictions(y[test], y_pred, labels=labels)
+    return {
+        **{name: scores[name] for name in _SCORES},
+        **{f"recall_{label}": r for label, r in scores["per_class_recall"].items()},
+        "fit_seconds": fit_seconds,
+        "predict_seconds_per_clip": predict_seconds / len(test),
+        "confusion_matrix": scores["confusion_matrix"],
+        "error": None,
+    }
+
+
+def _failed_scores(labels: np.ndarray, error_score: float, exc: Exception) -> dict[str, Any]:
+    return {
+        **dict.fromkeys(_SCORES, float(error_score)),
+        **{f"recall_{label}": float(error_score) for label in labels.tolist()},
+        "fit_seconds": np.nan,
+        "predict_seconds_per_clip": np.nan,
+        "confusion_matrix": None,
+        "error": f"{type(exc).__name__}: {exc}",
+    }
+
+
+def _columns(labels: np.ndarray) -> list[str]:
+    return [
+        "fold", "protocol", "n_train", "n_test", *_SCORES,
+        *(f"recall_{label}" for label in labels.tolist()),
+        "fit_seconds", "predict_seconds_per_clip", "train_speakers", "test_speakers",
+        "confusion_matrix", "error",
+    ]
+
+
+def _as_frame(
+    rows: list[dict[str, Any]], labels: np.ndarray, protocol: str, n_splits: int
+) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=_columns(labels))
+    frame.attrs.update(
+        labels=labels.tolist(), protocol=protocol, n_splits=n_splits,
+    )
+    return frame
+
