@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +45,7 @@ MAX_SAMPLE_RATE = 384_000
 # Peak amplitude under which a waveform counts as digital silence: below one step of 24-bit audio.
 SILENCE_PEAK = 1e-7
 
-AudioInput = Union[str, os.PathLike, tuple, Mapping, np.ndarray]
+AudioInput = str | os.PathLike | tuple | Mapping | np.ndarray
 
 
 def is_audio_path(source: Any) -> bool:

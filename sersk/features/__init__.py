@@ -1,0 +1,55 @@
+"""Audio features as scikit-learn transformers, and the plain functions behind them.
+
+Transformers take a list of audio inputs (paths, ``(waveform, sample_rate)`` tuples, or
+waveforms at ``sr``) and return pooled statistics with named columns, or per-clip frames and
+fixed-length sequences for sequence models. Each is paired with a function on one waveform
+that returns a time-major ``(n_frames, n_coefficients)`` matrix.
+"""
+
+from ._base import AudioBatchError, FrameFeatureTransformer, check_audio_batch
+from ._pitch import pitch
+from ._pooling import FixedLengthSequence, StatisticsPooling, pool_statistics
+from ._spectral import (
+    chroma,
+    log_mel,
+    mfcc,
+    rms_energy,
+    spectral_contrast,
+    stft_magnitude,
+    zero_crossing_rate,
+)
+from ._transformers import (
+    MFCC,
+    Chroma,
+    HandcraftedFeatures,
+    LogMel,
+    Pitch,
+    RMSEnergy,
+    SpectralContrast,
+    ZeroCrossingRate,
+)
+
+__all__ = [
+    "AudioBatchError",
+    "Chroma",
+    "FixedLengthSequence",
+    "FrameFeatureTransformer",
+    "HandcraftedFeatures",
+    "LogMel",
+    "MFCC",
+    "Pitch",
+    "RMSEnergy",
+    "SpectralContrast",
+    "StatisticsPooling",
+    "ZeroCrossingRate",
+    "check_audio_batch",
+    "chroma",
+    "log_mel",
+    "mfcc",
+    "pitch",
+    "pool_statistics",
+    "rms_energy",
+    "spectral_contrast",
+    "stft_magnitude",
+    "zero_crossing_rate",
+]
