@@ -20,6 +20,7 @@ from sersk.model_selection import (
     check_speaker_disjoint,
     cross_validate_speakers,
     make_splitter,
+    tabulate_folds,
 )
 
 EMOTIONS = np.array(["angry", "calm", "happy", "sad"])
@@ -117,6 +118,10 @@ def test_cross_validate_speakers_results():
         assert row["error"] is None
     tested = sorted(s for row in results["test_speakers"] for s in row)
     assert tested == sorted(set(speakers))
+
+    table = tabulate_folds(results)
+    assert "confusion_matrix" not in table and "confusion_matrix" in results
+    assert table["test_speakers"][0] == " ".join(results["test_speakers"][0])
 
 
 def test_cross_validate_speakers_random_protocol():

@@ -13,7 +13,7 @@ from ._split import (
     check_speaker_disjoint,
     make_splitter,
 )
-from ._validation import CrossValidationError, cross_validate_speakers
+from ._validation import CrossValidationError, cross_validate_speakers, tabulate_folds
 
 __all__ = [
     "PROTOCOLS",
@@ -24,4 +24,5 @@ __all__ = [
     "check_speaker_disjoint",
     "cross_validate_speakers",
     "make_splitter",
+    "tabulate_folds",
 ]

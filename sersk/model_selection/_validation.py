@@ -18,7 +18,7 @@ from ..exceptions import SerskError
 from ..metrics import score_predictions
 from ._split import ProtocolError, make_splitter
 
-__all__ = ["CrossValidationError", "cross_validate_speakers"]
+__all__ = ["CrossValidationError", "cross_validate_speakers", "tabulate_folds"]
 
 _SCORES = ("uar", "accuracy", "macro_f1")
 
@@ -272,3 +272,23 @@ def _as_frame(
     )
     return frame
 
+
+
+def tabulate_folds(results: pd.DataFrame) -> pd.DataFrame:
+    """The per-fold results of :func:`cross_validate_speakers` as a flat table, for CSV files.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`cross_validate_speakers`.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The same rows without the ``confusion_matrix`` column, the speaker lists joined by
+        spaces.
+    """
+    table = results.drop(columns="confusion_matrix")
+    for column in ("train_speakers", "test_speakers"):
+        table[column] = [" ".join(map(str, names)) for names in table[column]]
+    return table
