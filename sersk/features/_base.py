@@ -105,6 +105,26 @@ def check_audio_batch(X) -> list:
     return batch
 
 
+def _is_numeric_matrix(X) -> bool:
+    """Whether X is a matrix of samples (dense or sparse) rather than a list of audio inputs."""
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        return True
+    if isinstance(X, (list, tuple, str, os.PathLike, Mapping)):
+        return False
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # DataFrame
+        return X.shape[1] != 1 or X.dtypes.iloc[0] != object
+    if not hasattr(X, "__array__") or hasattr(X, "to_numpy") and np.ndim(X) == 1:
+        return False
+    array = np.asarray(X)
+    if array.dtype.kind in "US":
+        return False
+    if array.dtype == object:
+        return array.ndim != 1
+    return True
+
+
 def _extract_chunk(transformer, chunk):
     """Worker: frame matrices (or the error) for a list of (index, source, name)."""
     from threadpoolctl import threadpool_limits
@@ -215,9 +235,7 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_frame_params()
-        batch = check_audio_batch(X)
-        if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind not in "USO":
-            self.n_features_in_ = X.shape[1]
+        batch = self._audio_batch(X, reset=True)
         self.n_clips_fit_ = len(batch)
         self.pooling_ = self._make_pooling()
         if self.pooling_ is not None:
@@ -246,10 +264,22 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
             After processing every usable input, if any input could not be used.
         """
         check_is_fitted(self, "pooling_")
-        frames = self.extract_frames(X)
+        frames = self.extract_frames(self._audio_batch(X, reset=False))
         if self.pooling_ is None:
             return frames
         return self.pooling_.transform(frames)
+
+    def _audio_batch(self, X, *, reset: bool) -> list:
+        """The batch as a list; a numeric matrix (one waveform per row) is validated the
+        scikit-learn way, which also records or checks ``n_features_in_``."""
+        if _is_numeric_matrix(X):
+            from sklearn.utils.validation import validate_data
+
+            rows = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+            return list(rows)
+        if reset and hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        return check_audio_batch(X)
 
     def get_feature_names_out(self, input_features=None):
         """Output names: pooled column names, or the frame channels with ``pooling="frames"``.
