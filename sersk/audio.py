@@ -189,7 +189,8 @@ def _as_float_waveform(y: Any, source: str) -> np.ndarray:
 def _check_sample_rate(sr: Any, source: str) -> int:
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer, float, np.floating)):
         raise AudioError(source, f"sample rate must be a number of Hz, got {sr!r}")
-    if float(sr) != int(sr) or not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+    # NaN and inf fail the range test before int() (which would raise ValueError/OverflowError).
+    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE or float(sr) != int(sr):
         raise AudioError(
             source, f"sample rate {sr!r} Hz is not a plausible audio rate; expected a whole "
             f"number of Hz between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE}"
@@ -208,7 +209,7 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (ceil(n_samples * target_sr / orig_sr),), dtype float32
+    ndarray of shape (round(n_samples * target_sr / orig_sr),), dtype float32
     """
     if orig_sr == target_sr:
         return np.asarray(y, dtype=np.float32)
