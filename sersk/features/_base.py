@@ -114,7 +114,10 @@ def _is_numeric_matrix(X) -> bool:
     if isinstance(X, (list, tuple, str, os.PathLike, Mapping)):
         return False
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # DataFrame
-        return X.shape[1] != 1 or X.dtypes.iloc[0] != object
+        from pandas.api.types import is_numeric_dtype
+
+        # One column of paths (object or, with pandas 3, string dtype) is a list of inputs.
+        return X.shape[1] != 1 or is_numeric_dtype(X.dtypes.iloc[0])
     if not hasattr(X, "__array__") or hasattr(X, "to_numpy") and np.ndim(X) == 1:
         return False
     array = np.asarray(X)

@@ -94,12 +94,14 @@ def pool_statistics(
     """
     frames = np.asarray(frames, dtype=np.float64)
     n_channels = frames.shape[1]
-    # Frames and deltas side by side: one pass of each statistic over both.
+    # Frames and deltas side by side, one channel per row (contiguous along time, which is what
+    # every reduction below runs over).
     source = np.hstack([frames, *_deltas(frames, 1)]) if deltas else frames
-    mean = source.mean(axis=0)
-    centred = source - mean
+    rows = np.ascontiguousarray(source.T)
+    mean = rows.mean(axis=1)
+    centred = rows - mean[:, None]
     squared = centred**2
-    variance = squared.mean(axis=0)
+    variance = squared.mean(axis=1)
     # Constant channels (digital silence in a band, a frozen F0) have no shape: 0, not NaN.
     flat = variance <= 1e-12
     safe = np.where(flat, 1.0, variance)
@@ -110,23 +112,41 @@ def pool_statistics(
         elif name == "std":
             columns.append(np.sqrt(variance))
         elif name == "min":
-            columns.append(source.min(axis=0))
+            columns.append(rows.min(axis=1))
         elif name == "max":
-            columns.append(source.max(axis=0))
+            columns.append(rows.max(axis=1))
         elif name == "skew":
-            columns.append(np.where(flat, 0.0, (squared * centred).mean(axis=0) / safe**1.5))
+            columns.append(np.where(flat, 0.0, (squared * centred).mean(axis=1) / safe**1.5))
         elif name == "kurtosis":
-            columns.append(np.where(flat, 0.0, (squared**2).mean(axis=0) / safe**2 - 3.0))
+            columns.append(np.where(flat, 0.0, (squared**2).mean(axis=1) / safe**2 - 3.0))
         else:
             raise ValueError(f"unknown statistic {name!r}; choose from {STATISTICS}")
     if len(percentiles):
-        columns.extend(np.percentile(source, percentiles, axis=0))
+        columns.extend(_percentiles(rows, percentiles))
     table = np.stack(columns)  # (n_stats, n_channels * (1 + deltas))
     # Order: frames block then deltas block, each statistic-major.
     out = [table[:, :n_channels].ravel()]
     if deltas:
         out.append(table[:, n_channels:].ravel())
     return np.concatenate(out).astype(np.float32)
+
+
+def _percentiles(rows: np.ndarray, percentiles: Sequence[float]) -> list[np.ndarray]:
+    """Percentiles of every row, by numpy's default 'linear' rule, from one sort.
+
+    Sorting contiguous rows once is several times faster than ``np.percentile(axis=0)`` on the
+    frames-by-channels matrix, which partitions along a strided axis for every call.
+    """
+    ordered = np.sort(rows, axis=1)
+    last = ordered.shape[1] - 1
+    out = []
+    for q in percentiles:
+        position = q / 100.0 * last
+        lower = int(np.floor(position))
+        upper = min(lower + 1, last)
+        fraction = position - lower
+        out.append(ordered[:, lower] + fraction * (ordered[:, upper] - ordered[:, lower]))
+    return out
 
 
 class StatisticsPooling(TransformerMixin, BaseEstimator):
