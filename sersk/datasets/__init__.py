@@ -1,0 +1,23 @@
+"""Emotional speech corpora as DataFrames, their downloads, and a synthetic corpus.
+
+- :func:`load_corpus` lists RAVDESS, CREMA-D, TESS, SAVEE or EmoDB (or several at once) from
+  their file names, with emotions harmonised to :data:`EMOTIONS` and speaker ids unique across
+  corpora; no audio is decoded.
+- :func:`audio_inputs` turns a frame into the list a pipeline takes.
+"""
+
+from ._corpus import CorpusSpec, CorpusWarning
+from ._emotions import EMOTIONS
+from ._home import get_data_home
+from ._load import audio_inputs, available_corpora, get_corpus_spec, load_corpus
+
+__all__ = [
+    "EMOTIONS",
+    "CorpusSpec",
+    "CorpusWarning",
+    "audio_inputs",
+    "available_corpora",
+    "get_corpus_spec",
+    "get_data_home",
+    "load_corpus",
+]

@@ -1,0 +1,113 @@
+"""What sersk knows about a corpus: its names, folder names, file-naming scheme and parser.
+
+Each corpus module (``_ravdess.py``, ``_emodb.py`` …) describes its corpus with one
+:class:`CorpusSpec`; :func:`~sersk.datasets.load_corpus` does the rest (finding the folder,
+listing files, reporting what it could not parse) the same way for all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "CorpusSpec",
+    "CorpusWarning",
+    "Record",
+    "normalise_name",
+]
+
+#: File extensions listed as audio (compared lower-cased). The corpora are distributed as WAV;
+#: FLAC is the usual lossless re-encoding. MP3 copies (CREMA-D ships both) are left out on
+#: purpose, so that a folder holding both does not count every recording twice.
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac")
+
+#: What a parser returns for one file: the columns it fills, or None when the name does not
+#: follow the corpus's scheme.
+Record = dict[str, Any]
+
+
+class CorpusWarning(UserWarning):
+    """Something about a corpus folder or download that deserves a look but is not fatal.
+
+    Raised, for instance, when some audio files have names a corpus loader cannot parse, when
+    two files describe the same recording, or when a download could not be checked against a
+    published checksum.
+    """
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case a corpus or folder name and drop everything but letters and digits.
+
+    ``"CREMA-D"``, ``"crema_d"`` and ``"Crema D"`` all become ``"cremad"``.
+    """
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """How one corpus is named, laid out and parsed.
+
+    Parameters
+    ----------
+    name : str
+        Canonical name, as written in the ``corpus`` column (``"crema-d"``).
+    title : str
+        Human name used in messages (``"CREMA-D"``).
+    parse : callable
+        ``parse(path) -> dict or None``: the columns that ``path``'s name (and, where the
+        corpus needs it, its folder) encodes, with at least ``emotion``, ``speaker`` and
+        ``gender``; None when the name does not follow the corpus's scheme.
+    layout : str
+        The expected names, for error messages (``"AudioWAV/1001_DFA_ANG_XX.wav"``).
+    aliases : tuple of str
+        Other accepted spellings of ``name``, compared after :func:`normalise_name`.
+    folder_names : tuple of str
+        Names the corpus folder goes by inside a data home, compared after
+        :func:`normalise_name`.
+    keep : callable, default=None
+        ``keep(record) -> bool``: whether a parsed file belongs to the default selection
+        (RAVDESS keeps audio-only speech). Files it rejects are listed in
+        ``attrs["skipped"]``, not reported as problems.
+    selection_columns : tuple of str, default=()
+        Fields ``parse`` returns only for ``keep`` to read; left out of the frame.
+    annotate : callable, default=None
+        ``annotate(frame, root) -> frame``: adds what only the corpus's side files know
+        (CREMA-D's actor demographics).
+    n_files : int, default=None
+        Number of files in the complete default selection, as published.
+    url : str, default=""
+        Where the corpus is described and obtained.
+    """
+
+    name: str
+    title: str
+    parse: Callable[[PurePath], Record | None]
+    layout: str
+    aliases: tuple[str, ...] = ()
+    folder_names: tuple[str, ...] = ()
+    keep: Callable[[Record], bool] | None = None
+    selection_columns: tuple[str, ...] = ()
+    annotate: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
+    n_files: int | None = None
+    url: str = ""
+    _keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = {normalise_name(self.name), *map(normalise_name, self.aliases)}
+        object.__setattr__(self, "_keys", frozenset(keys))
+
+    def matches_name(self, name: str) -> bool:
+        """Whether ``name`` (any case or punctuation) designates this corpus."""
+        return normalise_name(name) in self._keys
+
+    def matches_folder(self, folder_name: str) -> bool:
+        """Whether a folder called ``folder_name`` is this corpus's folder in a data home."""
+        key = normalise_name(folder_name)
+        return key in self._keys or key in {normalise_name(f) for f in self.folder_names}
