@@ -1,0 +1,14 @@
+"""Named, ready pipelines from audio to emotion, and their search spaces.
+
+>>> import pipelines
+>>> model = pipelines.make("mfcc-svm", memory="~/.cache/sersk")      # doctest: +SKIP
+>>> model.fit(paths, emotions).predict(new_paths)                    # doctest: +SKIP
+
+:func:`available` lists the names, :func:`describe` says what each one is and how its
+defaults were chosen, :func:`make` builds one (a fresh, unfitted scikit-learn ``Pipeline``).
+"""
+
+from . import _classic  # noqa: F401  (registers the classic pipelines)
+from ._registry import PipelineSpec, available, describe, get_spec, make, register
+
+__all__ = ["PipelineSpec", "available", "describe", "get_spec", "make", "register"]
