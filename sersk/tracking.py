@@ -94,6 +94,7 @@ def log_cross_validation(
     out_dir: str | os.PathLike = ".",
     experiment: str = DEFAULT_EXPERIMENT,
     params: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, float] | None = None,
     tags: Mapping[str, Any] | None = None,
 ) -> str:
     """Record one cross-validation as an MLflow run.
@@ -117,6 +118,8 @@ def log_cross_validation(
         MLflow experiment name; created if missing.
     params : mapping, default=None
         More parameters to log, such as the number of clips or the random seed.
+    metrics : mapping, default=None
+        More run-level metrics (step 0), such as the feature extraction time per clip.
     tags : mapping, default=None
         More tags, such as ``{"synthetic": "true"}``.
 
@@ -185,8 +188,10 @@ def log_cross_validation(
             for batch in _chunks(param_list, _PARAMS_PER_BATCH):
                 client.log_batch(run_id, params=batch)
             timestamp = int(time.time() * 1000)
-            metric_list = [Metric(name, value, timestamp, step)
-                           for name, value, step in _metrics(results, labels, failed)]
+            extra = [(_metric_key(k), float(v), 0) for k, v in (metrics or {}).items()
+                     if math.isfinite(float(v))]
+            metric_list = [Metric(name, value, timestamp, step) for name, value, step
+                           in [*_metrics(results, labels, failed), *extra]]
             for batch in _chunks(metric_list, _METRICS_PER_BATCH):
                 client.log_batch(run_id, metrics=batch)
             if incomplete:

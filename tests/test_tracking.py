@@ -74,6 +74,7 @@ def _check_run(client, run_id, results, tmp_path):
                  "predict_seconds_per_clip_mean", "recall_calm_mean"]:
         assert name in metrics
     assert metrics["n_failed_folds"] == 0
+    assert metrics["extract_seconds_per_clip"] == 0.5
 
     assert artifacts == {"folds.csv", "confusion_matrix.csv", "confusion_matrix.png"}
     local = client.download_artifacts(run_id, "confusion_matrix.csv", str(tmp_path))
@@ -90,7 +91,8 @@ def _check_run(client, run_id, results, tmp_path):
 def _log(results, model, out_dir):
     return log_cross_validation(
         results, corpus="toy", pipeline="logreg", estimator=model, out_dir=out_dir,
-        experiment="sersk-tests", params={"seed": 0}, tags={"synthetic": "true"},
+        experiment="sersk-tests", params={"seed": 0}, metrics={"extract_seconds_per_clip": 0.5},
+        tags={"synthetic": "true"},
     )
 
 
