@@ -1,0 +1,324 @@
+"""Benchmark the named pipelines on emotional speech corpora: the comparison table.
+
+    python -m benchmarks.run                                # RAVDESS if found, else synthetic
+    python -m benchmarks.run --corpus emodb ravdess --protocol speaker random
+    python -m benchmarks.run --corpus synthetic --pipelines mfcc-svm --folds 2 --no-mlflow
+
+Every corpus x pipeline x protocol is cross-validated (speaker-independent by default), logged
+as one MLflow run (see sersk.tracking), and summarised in a table printed here and written to
+``<out>/summary.md``; the per-fold rows go to ``<out>/results.csv``. Features are cached in
+``<out>/cache`` (or ``--cache``), so a clip is extracted once across folds, pipelines sharing
+a feature set, and later runs.
+
+Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
+usage or data error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._report import PROTOCOL_DESCRIPTIONS, SYNTHETIC_NOTE, format_table, summarise
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SYNTHETIC = "synthetic"
+DATA_HOME_ENV = "SERSK_DATA_HOME"
+
+
+class UsageError(Exception):
+    """A problem with the command line or the data it points to: exit status 2."""
+
+
+def data_home_candidates(data_home: str | os.PathLike | None = None) -> list[Path]:
+    """Folders searched for corpus folders, in order.
+
+    ``--data-home`` if given, else ``$SERSK_DATA_HOME`` if set, else ``./data``,
+    ``~/sersk_data`` and ``../shared/corpora`` next to the repository.
+    """
+    if data_home is not None:
+        return [Path(data_home).expanduser()]
+    if os.environ.get(DATA_HOME_ENV):
+        return [Path(os.environ[DATA_HOME_ENV]).expanduser()]
+    return [
+        Path("data"),
+        Path("~/sersk_data").expanduser(),
+        REPO_ROOT.parent / "shared" / "corpora",
+    ]
+
+
+def find_corpus_home(corpus: str, candidates: list[Path]) -> Path | None:
+    """The first candidate data home holding a folder for ``corpus``, or None."""
+    from sersk.datasets import get_corpus_spec
+
+    spec = get_corpus_spec(corpus)
+    for home in candidates:
+        if home.is_dir() and any(
+            child.is_dir() and spec.matches_folder(child.name) for child in home.iterdir()
+        ):
+            return home.resolve()
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import pipelines
+    from sersk.datasets import available_corpora
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description="Cross-validate named sersk pipelines on emotional speech corpora and "
+        "print the comparison table.",
+        epilog="With no --corpus: RAVDESS if a data home holds it, else the synthetic corpus.",
+    )
+    parser.add_argument(
+        "--corpus", nargs="+", choices=[*available_corpora(), SYNTHETIC], metavar="CORPUS",
+        help=f"one or more of {', '.join([*available_corpora(), SYNTHETIC])}",
+    )
+    parser.add_argument(
+        "--data-home", metavar="DIR",
+        help=f"folder holding the corpus folders (default: ${DATA_HOME_ENV}, else ./data, "
+        "~/sersk_data, ../shared/corpora next to the repository)",
+    )
+    parser.add_argument(
+        "--pipelines", nargs="+", choices=pipelines.available(), metavar="NAME",
+        default=pipelines.available(),
+        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())})",
+    )
+    parser.add_argument(
+        "--protocol", nargs="+", choices=["speaker", "random"], default=["speaker"],
+        help="speaker: speaker-independent folds (default); random: speaker-dependent folds",
+    )
+    parser.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    parser.add_argument("--out", default="benchmark-results", metavar="DIR",
+                        help="output folder (default: benchmark-results)")
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="processes for feature extraction (default: 1; -1: all cores)")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="feature cache folder (default: <out>/cache)")
+    parser.add_argument("--no-mlflow", action="store_true", help="do not log MLflow runs")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the folds and the synthetic corpus (default: 0)")
+    synthetic = parser.add_argument_group("synthetic corpus")
+    synthetic.add_argument("--synthetic-speakers", type=int, default=8, metavar="N",
+                           help="speakers (default: 8)")
+    synthetic.add_argument("--synthetic-utterances", type=int, default=10, metavar="N",
+                           help="clips per speaker and emotion (default: 10)")
+    return parser
+
+
+def choose_corpora(args: argparse.Namespace) -> tuple[list[str], str]:
+    """The corpora to run, and a sentence saying why."""
+    if args.corpus:
+        return list(dict.fromkeys(args.corpus)), "corpora named with --corpus"
+    candidates = data_home_candidates(args.data_home)
+    home = find_corpus_home("ravdess", candidates)
+    if home is not None:
+        return ["ravdess"], f"no --corpus given: benchmarking RAVDESS, found in {home}"
+    searched = ", ".join(str(c) for c in candidates)
+    return [SYNTHETIC], (
+        f"no --corpus given and no RAVDESS folder in {searched}: benchmarking the SYNTHETIC "
+        "corpus, whose figures say nothing about real speech (use --data-home, or "
+        f"${DATA_HOME_ENV}, to point to RAVDESS)"
+    )
+
+
+def load(corpus: str, args: argparse.Namespace) -> pd.DataFrame:
+    """The corpus frame: columns emotion, speaker and what ``audio_inputs`` needs."""
+    from sersk.datasets import load_corpus, make_emotional_speech
+    from sersk.exceptions import CorpusError
+
+    if corpus == SYNTHETIC:
+        return make_emotional_speech(
+            n_speakers=args.synthetic_speakers, n_utterances=args.synthetic_utterances,
+            random_state=args.seed,
+        )
+    candidates = data_home_candidates(args.data_home)
+    home = find_corpus_home(corpus, candidates)
+    if home is None:
+        raise UsageError(
+            f"no {corpus} folder in {', '.join(str(c) for c in candidates)}; pass --data-home "
+            f"DIR (a folder holding a '{corpus}' folder) or set ${DATA_HOME_ENV}"
+        )
+    try:
+        return load_corpus(corpus, home)
+    except CorpusError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _feature_key(pipeline: Any) -> str:
+    """Identifies a feature configuration, so each is timed (and extracted) once."""
+    import joblib
+
+    params = pipeline.named_steps["features"].get_params()
+    for volatile in ("memory", "n_jobs", "verbose"):
+        params.pop(volatile, None)
+    return joblib.hash((type(pipeline.named_steps["features"]).__name__, params))
+
+
+def _warm_cache(pipeline: Any, X: list) -> float:
+    """Extract every clip once into the cache; the seconds per clip it took."""
+    from sklearn.base import clone
+
+    start = time.perf_counter()
+    clone(pipeline.named_steps["features"]).fit(X).transform(X)
+    return (time.perf_counter() - start) / len(X)
+
+
+def run_one(
+    corpus: str, frame: pd.DataFrame, name: str, protocol: str, args: argparse.Namespace,
+    cache: Path, extraction: dict[str, float],
+) -> pd.DataFrame:
+    """Cross-validate one pipeline under one protocol; log it; its per-fold rows."""
+    import pipelines
+    from sersk.datasets import audio_inputs
+    from sersk.model_selection import cross_validate_speakers, tabulate_folds
+
+    X = audio_inputs(frame)
+    y = frame["emotion"].to_numpy()
+    speakers = frame["speaker"].to_numpy()
+    model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs)
+    key = _feature_key(model)
+    label = f"{corpus}/{name}/{protocol}"
+    if key not in extraction:
+        extraction[key] = _warm_cache(model, X)
+    results = cross_validate_speakers(
+        model, X, y, speakers=speakers, protocol=protocol, n_splits=args.folds,
+        random_state=args.seed, error_score=np.nan, progress=label,
+    )
+    run_id = None
+    if not args.no_mlflow:
+        from sersk.tracking import log_cross_validation
+
+        run_id = log_cross_validation(
+            results, corpus=corpus, pipeline=name, estimator=model, out_dir=args.out,
+            experiment="sersk-benchmarks",
+            params={"seed": args.seed, "n_clips": len(y), "n_speakers": len(set(speakers)),
+                    "n_classes": len(set(y))},
+            metrics={"extract_seconds_per_clip": extraction[key]},
+            tags={"synthetic": str(corpus == SYNTHETIC).lower()},
+        )
+    table = tabulate_folds(results)
+    table.insert(0, "pipeline", name)
+    table.insert(0, "corpus", corpus)
+    table["extract_seconds_per_clip"] = extraction[key]
+    table["mlflow_run_id"] = run_id
+    return table
+
+
+def _failed_run(corpus: str, name: str, protocol: str, folds: int, exc: Exception) -> pd.DataFrame:
+    from sersk.model_selection import PROTOCOLS
+
+    table = pd.DataFrame({"fold": range(1, folds + 1)}, columns=_FIRST_COLUMNS)
+    table[["corpus", "pipeline", "protocol"]] = [corpus, name, PROTOCOLS[protocol]]
+    table["error"] = f"{type(exc).__name__}: {exc}"
+    return table
+
+
+_FIRST_COLUMNS = [
+    "corpus", "pipeline", "protocol", "fold", "uar", "accuracy", "macro_f1", "fit_seconds",
+    "predict_seconds_per_clip", "extract_seconds_per_clip", "n_train", "n_test",
+]
+
+
+def write_summary(
+    path: Path, summary: pd.DataFrame, frames: dict[str, pd.DataFrame], reason: str,
+    args: argparse.Namespace, argv: list[str],
+) -> None:
+    from sersk.tracking import tracking_uri
+
+    lines = [
+        "# sersk benchmark", "",
+        f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: "
+        f"`python -m benchmarks.run {shlex.join(argv)}`".rstrip(), "",
+        f"Corpora: {reason}.", "",
+        format_table(summary, markdown=True), "",
+        "UAR: unweighted average recall (recall averaged over emotions, chance = 1 / number of "
+        "emotions), mean ± standard deviation over the folds; accuracy and macro-F1 are fold "
+        "means. *extract*: feature extraction per clip, timed once per feature set while "
+        "filling the cache (a cache left by an earlier run makes it a cache read). *fit* and "
+        "*predict* are per fold, with features read from that cache.", "",
+        "## Protocols", "",
+        *(f"- **{label}**: {text}" for label, text in PROTOCOL_DESCRIPTIONS.items()
+          if label in set(summary["protocol"])),
+        f"- {args.folds} folds, seed {args.seed}.", "",
+        "## Data", "",
+    ]
+    for corpus, frame in frames.items():
+        counts = frame["emotion"].value_counts().sort_index()
+        lines.append(
+            f"- **{corpus}**: {len(frame)} clips, {frame['speaker'].nunique()} speakers, "
+            f"{len(counts)} emotions ({', '.join(f'{e} {n}' for e, n in counts.items())}); "
+            f"chance UAR {1 / len(counts):.3f}."
+        )
+    if SYNTHETIC in frames:
+        lines += ["", f"**{SYNTHETIC_NOTE}**"]
+    failures = summary[summary["n_failed"] > 0]
+    if len(failures):
+        lines += ["", "## Failures", "", "Failed folds are listed, with their errors, in "
+                  "`results.csv` (column `error`)."]
+    if not args.no_mlflow:
+        lines += ["", "## MLflow", "", f"One run per row, experiment `sersk-benchmarks`, at "
+                  f"`{tracking_uri(args.out)}`."]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; the exit status."""
+    from tqdm.auto import tqdm
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    if args.folds < 2:
+        print("error: --folds must be at least 2", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    cache = Path(args.cache) if args.cache else out / "cache"
+    corpora, reason = choose_corpora(args)
+    print(reason, flush=True)
+    try:
+        frames = {corpus: load(corpus, args) for corpus in corpora}
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+
+    runs = [(c, p, q) for c in corpora for p in args.pipelines for q in args.protocol]
+    tables, extraction = [], {}
+    for corpus, name, protocol in tqdm(runs, desc="benchmark", unit="run"):
+        try:
+            tables.append(run_one(corpus, frames[corpus], name, protocol, args, cache,
+                                  extraction))
+        except Exception as exc:  # noqa: BLE001 -- one broken run must not cost the others
+            traceback.print_exc()
+            tables.append(_failed_run(corpus, name, protocol, args.folds, exc))
+
+    results = pd.concat(tables, ignore_index=True)
+    results = results[[*_FIRST_COLUMNS, *(c for c in results if c not in _FIRST_COLUMNS)]]
+    results.to_csv(out / "results.csv", index=False)
+    summary = summarise(results)
+    write_summary(out / "summary.md", summary, frames, reason, args, argv)
+
+    print()
+    print(format_table(summary))
+    if SYNTHETIC in frames:
+        print(f"\n{SYNTHETIC_NOTE}")
+    print(f"\nPer-fold results: {out / 'results.csv'}; summary: {out / 'summary.md'}")
+    n_failed = int(summary["n_failed"].sum())
+    if n_failed:
+        print(f"{n_failed} fold(s) failed; see the error column of results.csv",
+              file=sys.stderr)
+    return 1 if n_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
