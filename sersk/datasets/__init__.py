@@ -3,11 +3,14 @@
 - :func:`load_corpus` lists RAVDESS, CREMA-D, TESS, SAVEE or EmoDB (or several at once) from
   their file names, with emotions harmonised to :data:`EMOTIONS` and speaker ids unique across
   corpora; no audio is decoded.
+- :func:`fetch_corpus` downloads RAVDESS or EmoDB into the data home (:func:`get_data_home`),
+  verified, extracted atomically.
 - :func:`audio_inputs` turns a frame into the list a pipeline takes.
 """
 
 from ._corpus import CorpusSpec, CorpusWarning
 from ._emotions import EMOTIONS
+from ._fetch import fetch_corpus
 from ._home import get_data_home
 from ._load import audio_inputs, available_corpora, get_corpus_spec, load_corpus
 
@@ -17,6 +20,7 @@ __all__ = [
     "CorpusWarning",
     "audio_inputs",
     "available_corpora",
+    "fetch_corpus",
     "get_corpus_spec",
     "get_data_home",
     "load_corpus",
