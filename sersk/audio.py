@@ -306,6 +306,8 @@ def load_audio(
     if is_audio_path(source):
         name = name or os.fspath(source)
         y, orig_sr = read_audio(source)
+        # A header rate of 5 Hz (a corrupt or mis-written file) would resample into hours.
+        orig_sr = _check_sample_rate(orig_sr, name)
     else:
         name = name or "waveform"
         if isinstance(source, Mapping):

@@ -393,6 +393,16 @@ def test_implausible_sample_rates(rate, problem):
         load_audio(y, sr=rate)
 
 
+@pytest.mark.parametrize("rate", [5, 100, 500_000])
+def test_implausible_sample_rate_in_a_file_header(tmp_path, rate):
+    path = tmp_path / f"header_{rate}.wav"
+    sf.write(path, noise(200), rate, subtype="FLOAT")
+    assert sf.info(path).samplerate == rate  # libsndfile writes and reads it back as is
+    with pytest.raises(AudioError, match=f"sample rate {rate} Hz is not a plausible") as excinfo:
+        load_audio(path)
+    assert_audio_error(excinfo, path, "not a plausible audio rate")
+
+
 @pytest.mark.parametrize(("source", "problem"), [
     ((np.ones(100), SR, "extra"), r"a tuple must be \(waveform, sample_rate\), got 3 items"),
     ((np.ones(100),), r"a tuple must be \(waveform, sample_rate\), got 1 items"),

@@ -24,6 +24,7 @@ from sersk.datasets import (
     audio_inputs,
     available_corpora,
     load_corpus,
+    make_emotional_speech,
 )
 from sersk.datasets import _emotions as emotions_module
 from sersk.exceptions import CorpusError
@@ -354,6 +355,17 @@ def test_listing_is_fast_and_decodes_nothing(tmp_path):
 def test_audio_inputs(tmp_path):
     loaded = load_corpus("emodb", make_corpus(tmp_path, "emodb"))
     assert audio_inputs(loaded) == loaded["path"].tolist()
+
+    synthetic = make_emotional_speech(n_speakers=1, n_utterances=1, emotions=["sad", "angry"],
+                                      duration=0.2, random_state=0)
+    inputs = audio_inputs(synthetic)
+    assert [sr for _, sr in inputs] == [16_000, 16_000]
+    assert inputs[0][0] is synthetic["audio"][0][0]
+
+    mixed = pd.concat([loaded, synthetic], ignore_index=True)
+    inputs = audio_inputs(mixed)
+    assert inputs[:4] == loaded["path"].tolist()
+    assert all(isinstance(x, tuple) for x in inputs[4:])
 
     with pytest.raises(CorpusError, match="row 1 has neither"):
         audio_inputs(pd.DataFrame({"path": ["a.wav", None]}))

@@ -5,7 +5,9 @@
   corpora; no audio is decoded.
 - :func:`fetch_corpus` downloads RAVDESS or EmoDB into the data home (:func:`get_data_home`),
   verified, extracted atomically.
-- :func:`audio_inputs` turns a frame into the list a pipeline takes.
+- :func:`make_emotional_speech` synthesises a small labelled corpus of speech-like sounds (not
+  real speech) for tests and examples.
+- :func:`audio_inputs` turns any of these frames into the list a pipeline takes.
 """
 
 from ._corpus import CorpusSpec, CorpusWarning
@@ -13,6 +15,7 @@ from ._emotions import EMOTIONS
 from ._fetch import fetch_corpus
 from ._home import get_data_home
 from ._load import audio_inputs, available_corpora, get_corpus_spec, load_corpus
+from ._synthetic import make_emotional_speech
 
 __all__ = [
     "EMOTIONS",
@@ -24,4 +27,5 @@ __all__ = [
     "get_corpus_spec",
     "get_data_home",
     "load_corpus",
+    "make_emotional_speech",
 ]
