@@ -363,6 +363,10 @@ class FixedLengthSequence(TransformerMixin, BaseEstimator):
         batch = check_frame_batch(X)
         self.n_channels_in_ = batch[0].shape[1]
         names = _default_names(self.n_channels_in_) if channel_names is None else channel_names
+        if len(names) != self.n_channels_in_:
+            raise ValueError(
+                f"{len(names)} channel names for {self.n_channels_in_} channels"
+            )
         self.channel_names_ = np.asarray(names, dtype=object)
         return self
 
