@@ -121,6 +121,8 @@ def test_emotions_differ_in_energy_and_pitch():
         ({"n_utterances": 1.5}, "n_utterances must be a positive integer"),
         ({"duration": (2.0, 1.0)}, "duration must be"),
         ({"duration": 0.01}, "duration must be"),
+        ({"duration": "long"}, "duration must be"),
+        ({"duration": (1.0, 2.0, 3.0)}, "duration must be"),
         ({"sr": 100}, "sr must be a whole number of Hz"),
     ],
 )

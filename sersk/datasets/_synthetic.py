@@ -218,7 +218,6 @@ def make_emotional_speech(
                     "audio": (y, sr),
                 })
     frame = pd.DataFrame(rows, columns=list(rows[0]))
-    frame["path"] = frame["path"].astype(object)
     frame.attrs = {"synthetic": True, "sr": sr}
     return frame
 
@@ -244,13 +243,16 @@ def _check_emotions(emotions: Any) -> list[str]:
 
 
 def _check_duration(duration: Any) -> tuple[float, float]:
-    low, high = (duration, duration) if np.isscalar(duration) else tuple(duration)
-    if not 0.1 <= low <= high <= 60:
+    try:
+        bounds = [float(duration)] * 2 if np.isscalar(duration) else [float(d) for d in duration]
+    except (TypeError, ValueError):
+        bounds = []
+    if len(bounds) != 2 or not 0.1 <= bounds[0] <= bounds[1] <= 60:
         raise ValueError(
             f"duration must be seconds between 0.1 and 60, or a (min, max) pair of them with "
             f"min <= max; got {duration!r}"
         )
-    return float(low), float(high)
+    return bounds[0], bounds[1]
 
 
 def _check_sample_rate(sr: Any) -> int:
