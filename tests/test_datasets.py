@@ -23,6 +23,7 @@ from sersk.datasets import (
     CorpusWarning,
     audio_inputs,
     available_corpora,
+    get_data_home,
     load_corpus,
     make_emotional_speech,
 )
@@ -326,6 +327,18 @@ def test_only_song_files(tmp_path):
     write_files(tmp_path, ["Actor_01/03-02-03-01-01-01-01"])
     with pytest.raises(CorpusError, match="outside the default selection"):
         load_corpus("ravdess", tmp_path)
+
+
+def test_default_root_is_the_data_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SERSK_DATA_HOME", str(tmp_path / "home"))
+    assert get_data_home() == str(tmp_path / "home")
+    assert (tmp_path / "home").is_dir()
+    with pytest.raises(CorpusError, match=r"no EmoDB folder in data home .*"
+                                          r"fetch_corpus\('emodb'\) downloads it"):
+        load_corpus("emodb")
+    make_corpus(tmp_path / "home" / "emodb", "emodb")
+    assert len(load_corpus("emodb")) == len(LAYOUTS["emodb"])
+    assert get_data_home(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")
 
 
 def test_invalid_errors_argument(tmp_path):

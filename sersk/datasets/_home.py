@@ -7,14 +7,14 @@ from pathlib import Path
 
 __all__ = ["get_data_home"]
 
-DATA_HOME_ENV = "SERSK_DATA"
+DATA_HOME_ENV = "SERSK_DATA_HOME"
 
 
 def get_data_home(data_home: str | os.PathLike | None = None) -> str:
     """The folder that holds one folder per corpus, created if missing.
 
     Like scikit-learn's ``get_data_home``: by default ``~/sersk_data``, or the folder named by
-    the ``SERSK_DATA`` environment variable.
+    the ``SERSK_DATA_HOME`` environment variable.
 
     Parameters
     ----------
