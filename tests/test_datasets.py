@@ -187,6 +187,14 @@ def test_ravdess_nested_release_layout_and_columns(tmp_path, no_warnings):
     assert "modality" not in frame.columns
 
 
+def test_relative_root(tmp_path, monkeypatch, no_warnings):
+    make_corpus(tmp_path / "corpora" / "tess", "tess")
+    monkeypatch.chdir(tmp_path)
+    frame = load_corpus("tess", "corpora")
+    assert frame.attrs["roots"] == {"tess": str(tmp_path / "corpora" / "tess")}
+    assert all(os.path.isabs(p) for p in frame["path"])
+
+
 def test_emodb_columns(tmp_path):
     frame = load_corpus("emodb", make_corpus(tmp_path, "emodb"))
     row = frame.set_index(frame["path"].map(lambda p: Path(p).stem)).loc["03a01Fa"]

@@ -161,7 +161,7 @@ def load_corpus(
     repeated = sorted({n for n in seen if seen.count(n) > 1})
     if repeated:
         raise CorpusError(f"corpus {', '.join(repeated)} is named more than once in {names!r}")
-    home = Path(get_data_home() if root is None else root).expanduser()
+    home = Path(get_data_home() if root is None else root).expanduser().absolute()
 
     frames, attrs = [], {"unparsed": [], "duplicates": [], "skipped": [], "roots": {}}
     for spec in specs:
