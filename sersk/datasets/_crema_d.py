@@ -6,7 +6,9 @@ three-letter code for one of 12 sentences), emotion (ANG, DIS, FEA, HAP, NEU, SA
 (LO, MD, HI, or XX for unspecified), separated by underscores. 7,442 clips from 91 actors. The
 actors' sex and age are not in the file names but in ``VideoDemographics.csv``, distributed at
 the top of the corpus folder; when that file is found the ``gender`` and ``age`` columns are
-filled from it, otherwise they are left missing.
+filled from it, otherwise they are left missing. One clip, ``1076_MTI_SAD_XX``, is reported to
+hold no signal; it is listed like the others (names are all a loader reads), and
+:func:`sersk.audio.load_audio` rejects it as silent if that is so.
 """
 
 from __future__ import annotations
