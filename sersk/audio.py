@@ -107,8 +107,8 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
             y = f.read(dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioError(
-            path, f"cannot be decoded as audio ({_libsndfile_reason(exc)}); expected WAV, FLAC, "
-            "AIFF or OGG"
+            path, f"cannot be decoded as audio ({_libsndfile_reason(exc)}): the file is truncated, "
+            "corrupt, or not in a format libsndfile reads (WAV, FLAC, AIFF, OGG …)"
         ) from exc
     if declared > 0 and y.shape[0] < declared:
         raise AudioError(

@@ -756,3 +756,12 @@ def test_batch_error_message_lists_twenty_then_counts_the_rest():
     assert "[1] waveform #1: is silent" in message and "[20] waveform #20" in message
     assert "[21]" not in message and message.endswith("… and 5 more")
     assert len(excinfo.value.errors) == 25
+
+
+@pytest.mark.parametrize("amplitude", [1.0, 0.3, 0.01])
+def test_rms_energy_reads_dbfs_of_a_sine(amplitude):
+    """A sine of amplitude A has an RMS of A / sqrt(2): -3.01 dBFS at full scale."""
+    t = np.arange(16_000) / 16_000
+    y = (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    level = rms_energy(y=y, sr=16_000)[5:-5, 0]
+    np.testing.assert_allclose(level, 20 * np.log10(amplitude / np.sqrt(2)), atol=0.05)

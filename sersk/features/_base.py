@@ -25,7 +25,7 @@ from ._pooling import StatisticsPooling
 __all__ = ["AudioBatchError", "FrameFeatureTransformer", "check_audio_batch"]
 
 # Bumped whenever a change to the feature code changes the numbers, so old caches miss.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 
 
 class AudioBatchError(AudioError):

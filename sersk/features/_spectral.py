@@ -330,13 +330,18 @@ def rms_energy(
     hop_length: int = HOP_LENGTH,
     win_length: int = WIN_LENGTH,
 ) -> np.ndarray:
-    """Root-mean-square energy per frame, in dB relative to full scale (floored at -100 dB).
+    """Root-mean-square level per frame, in dB relative to full scale (floored at -100 dB).
+
+    The level is that of the windowed frame, from the spectrum by Parseval's theorem, with the
+    Hann window's energy divided out: a full-scale sine reads -3 dB, as a sound-level meter
+    reading dBFS would have it.
 
     Parameters
     ----------
     y : ndarray of shape (n_samples,), default=None
     sr : int
     S : ndarray of shape (1 + n_fft // 2, n_frames), default=None
+        Magnitude STFT with a Hann window of ``win_length`` samples.
     n_fft, hop_length, win_length : int, default=512, 160, 400
 
     Returns
@@ -347,8 +352,18 @@ def rms_energy(
     --------
     RMSEnergy : The transformer over a batch of clips.
     """
-    import librosa
-
     S = _magnitude(y, S, n_fft, hop_length, win_length)
-    rms = librosa.feature.rms(S=S, frame_length=n_fft)
-    return (20.0 * np.log10(np.maximum(rms, 1e-5))).T.astype(np.float32)
+    power = S.astype(np.float64) ** 2
+    # One-sided spectrum to the full one: every bin but DC (and Nyquist, for even n_fft) twice.
+    full = 2.0 * power.sum(axis=0) - power[0]
+    if n_fft % 2 == 0:
+        full -= power[-1]
+    mean_square = full / (n_fft * _hann_energy(win_length))
+    return (10.0 * np.log10(np.maximum(mean_square, 1e-10)))[:, None].astype(np.float32)
+
+
+@lru_cache(maxsize=32)
+def _hann_energy(win_length: int) -> float:
+    import scipy.signal
+
+    return float(np.sum(scipy.signal.get_window("hann", win_length, fftbins=True) ** 2))
