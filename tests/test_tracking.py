@@ -88,6 +88,12 @@ def _check_run(client, run_id, results, tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture(scope="module")
+def local_out(tmp_path_factory):
+    """One output folder, hence one SQLite store, for the module (creating one takes seconds)."""
+    return tmp_path_factory.mktemp("out")
+
+
 def _log(results, model, out_dir):
     return log_cross_validation(
         results, corpus="toy", pipeline="logreg", estimator=model, out_dir=out_dir,
@@ -96,13 +102,12 @@ def _log(results, model, out_dir):
     )
 
 
-def test_default_store_is_sqlite_in_out_dir(cv_results, tmp_path, monkeypatch):
+def test_default_store_is_sqlite_in_out_dir(cv_results, local_out, tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     model, results = cv_results
-    out = tmp_path / "out"
-    out.mkdir()
+    out = local_out
     uri = tracking_uri(out)
     assert uri == f"sqlite:///{(out / 'mlflow.db').resolve()}"
     assert uri.startswith("sqlite:////")  # an absolute path, not one relative to the cwd
@@ -114,7 +119,7 @@ def test_default_store_is_sqlite_in_out_dir(cv_results, tmp_path, monkeypatch):
     assert _log(results, model, out) != run_id
 
 
-def test_incomplete_run_is_failed(tmp_path, monkeypatch):
+def test_incomplete_run_is_failed(local_out, monkeypatch):
     from mlflow.tracking import MlflowClient
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -124,8 +129,8 @@ def test_incomplete_run_is_failed(tmp_path, monkeypatch):
     results = cross_validate_speakers(DummyClassifier(), X, y, speakers=speakers, n_splits=3)
     partial = results.iloc[:1].copy()  # as a CrossValidationError would hand them over
     partial.attrs = results.attrs
-    run_id = log_cross_validation(partial, corpus="toy", pipeline="dummy", out_dir=tmp_path)
-    run = MlflowClient(tracking_uri(tmp_path)).get_run(run_id)
+    run_id = log_cross_validation(partial, corpus="toy", pipeline="dummy", out_dir=local_out)
+    run = MlflowClient(tracking_uri(local_out)).get_run(run_id)
     assert run.info.status == "FAILED"
     assert run.data.tags["sersk.incomplete"] == "true"
 
