@@ -99,7 +99,7 @@ class _Speaker:
     jitter: float  # factor on the emotion's jitter
     expressiveness: float  # factor on every emotion's departure from neutral
     style: dict[str, np.ndarray]  # the speaker's own twist on each emotion
-    channel_db: np.ndarray  # microphone and room: gain (dB) per octave band
+    channel: np.ndarray  # microphone and room: (centre Hz, gain dB, Q) of three peaking filters
     frication: float  # high-pass corner of the speaker's fricatives, Hz
     noise_db: float  # background noise, dBFS
 
@@ -193,10 +193,14 @@ def make_emotional_speech(
         rng = np.random.default_rng(seed_k)
         speaker = _draw_speaker(rng, gender="male" if k % 2 else "female")
         speaker_id = f"synthetic-{k:02d}"
+        channel = _channel_filter(speaker.channel, sr)
         filters = {
-            "channel": _channel_filter(speaker.channel_db, sr),
-            "frication": signal.butter(2, min(speaker.frication, 0.4 * sr), "highpass", fs=sr,
-                                       output="sos"),
+            "channel": channel,
+            "frication": np.vstack([
+                signal.butter(2, min(speaker.frication, 0.4 * sr), "highpass", fs=sr,
+                              output="sos"),
+                channel,
+            ]),
         }
         for emotion in emotions:
             for utterance in range(n_utterances):
@@ -288,7 +292,11 @@ def _draw_speaker(rng: np.random.Generator, *, gender: str) -> _Speaker:
         jitter=float(np.exp(rng.normal(0.0, 0.3))),
         expressiveness=float(np.exp(rng.normal(0.0, 0.3))),
         style=style,
-        channel_db=rng.normal(0.0, 2.5, size=8),
+        channel=np.column_stack([
+            np.exp(rng.uniform(np.log([200.0, 800.0, 3000.0]), np.log([600.0, 2500.0, 6000.0]))),
+            rng.normal(0.0, 3.0, size=3),
+            rng.uniform(0.7, 1.5, size=3),
+        ]),
         frication=float(rng.uniform(2500.0, 5000.0)),
         noise_db=float(rng.uniform(-65.0, -50.0)),
     )
@@ -305,8 +313,9 @@ def _synthesise(
 ) -> np.ndarray:
     """One clip: ``round(duration * sr)`` float32 samples.
 
-    ``filters`` holds the speaker's fixed filters at ``sr``: ``"channel"`` (microphone and
-    room, an FIR) and ``"frication"`` (the high-pass of their fricatives, second-order sections).
+    ``filters`` holds the speaker's fixed filters at ``sr`` as second-order sections:
+    ``"channel"`` (microphone and room) and ``"frication"`` (the high-pass of their fricatives,
+    then the channel).
     """
     from scipy import signal
 
@@ -325,7 +334,13 @@ def _synthesise(
     jitter = e.jitter * speaker.jitter
 
     n = max(1, round(duration * sr))
-    noise = rng.standard_normal((3, n), dtype=np.float32)  # aspiration, frication, background
+    # One draw of noise serves aspiration, frication and background, at offsets far apart
+    # enough (over 60 ms) for the three to be uncorrelated.
+    offset = 1024 * max(1, sr // 16_000)
+    noise = rng.standard_normal(n + 2 * offset, dtype=np.float32)
+    aspiration_noise, frication_noise, background = (
+        noise[k * offset:k * offset + n] for k in range(3)
+    )
 
     # Syllables: durations around 1/rate, between leading and trailing silence; each starts
     # with a consonant-like dip (sometimes fricated) and carries a vowel.
@@ -344,18 +359,23 @@ def _synthesise(
     nuclei = bounds[:-1] + np.round(onsets * sizes).astype(int)
     centres = (nuclei + bounds[1:]) / 2 / sr
 
-    # Position within the syllable (0 to 1) for every sample of the speech.
-    index = np.repeat(np.arange(n_syllables), sizes)
-    position = np.arange(stop - start) - (bounds[:-1] - start)[index]
-    position = position / sizes[index]
+    # Syllable envelopes at a 0.5 ms control rate: position within the syllable (0 to 1),
+    # the vowel's rise and fall after the onset, and frication during some onsets.
+    step = max(1, round(0.0005 * sr))
+    ticks = np.arange(start, stop, step)
+    index = np.searchsorted(bounds, ticks, side="right") - 1
+    position = (ticks - bounds[index]) / sizes[index]
     onset = onsets[index]
     nucleus = np.clip((position - onset) / (1 - onset), 0.0, 1.0)
     stress = np.exp(rng.normal(0.0, 0.25, size=n_syllables))
-    voiced = np.zeros(n)
-    voiced[start:stop] = np.sqrt(np.sin(np.pi * nucleus)) * stress[index]
     fricated = (rng.random(n_syllables) < 0.5)[index] & (position < onset)
+    voiced = np.zeros(n)
+    voiced[start:stop] = np.repeat(np.sqrt(np.sin(np.pi * nucleus)) * stress[index],
+                                   step)[:stop - start]
     frication = np.zeros(n)
-    frication[start:stop] = np.where(fricated, np.sin(np.pi * position / onset) ** 2, 0.0)
+    frication[start:stop] = np.repeat(
+        np.where(fricated, np.sin(np.pi * position / onset) ** 2, 0.0), step
+    )[:stop - start]
 
     # F0 at a 2 ms control rate: declination, an accent per syllable, the final movement,
     # tremor and jitter (a new perturbation every period).
@@ -386,7 +406,7 @@ def _synthesise(
     source = _glottal(pulses, f0=speaker.f0, tilt=tilt, sr=sr)
     source /= np.sqrt(np.mean(source**2)) + 1e-12
     cycle = 1 - (phase - cycles)
-    source += np.sqrt(breathiness) * 2.2 * cycle * cycle * noise[0]
+    source += np.sqrt(breathiness) * 2.2 * cycle * cycle * aspiration_noise
     source *= voiced
 
     # Vocal tract: one vowel per syllable (the source is silent at syllable boundaries, where
@@ -398,18 +418,16 @@ def _synthesise(
     vowels = vowels * speaker.vtl * np.array([e.f1, e.f2, 1.0, 1.0, 1.0])
     vowels *= np.exp(rng.normal(0.0, 0.04, size=vowels.shape))
     y = _vocal_tract(source, bounds[:-1], vowels,
-                     bandwidths=_BANDWIDTHS * (1 + 3 * breathiness), sr=sr)
+                     bandwidths=_BANDWIDTHS * (1 + 3 * breathiness), sr=sr,
+                     channel=filters["channel"])
 
-    # Frication: high-passed noise in the onsets, then the speaker's microphone and room.
+    # Frication: high-passed noise in the onsets, through the same microphone.
     y /= np.sqrt(np.mean(y[start:stop] ** 2)) + 1e-12
-    hiss = signal.sosfilt(filters["frication"], noise[1])
-    y += 0.3 * frication * hiss
-    channel = filters["channel"]
-    y = signal.oaconvolve(y, channel)[len(channel) // 2:len(channel) // 2 + n]
+    y += 0.3 * frication * signal.sosfilt(filters["frication"], frication_noise)
 
     # Loudness of the speech, then the recording's background noise.
     y *= 10 ** ((_REFERENCE_DB + loudness) / 20) / (np.sqrt(np.mean(y[start:stop] ** 2)) + 1e-12)
-    y += 10 ** (speaker.noise_db / 20) * noise[2]
+    y += 10 ** (speaker.noise_db / 20) * background
     peak = np.max(np.abs(y))
     if peak > _PEAK:
         y *= _PEAK / peak
@@ -434,26 +452,29 @@ def _glottal(pulses: np.ndarray, *, f0: float, tilt: float, sr: int) -> np.ndarr
     """
     from scipy import signal
 
-    pole = np.exp(-2 * np.pi * f0 / sr)
-    flow = signal.lfilter([1 - pole], [1, -pole], pulses)
-    radiated = np.diff(flow, prepend=0.0)
     # A first-order shelf: 6 dB/octave between its corner frequencies, which span
     # 3 * |tilt| dB; a zero below the pole brightens, a pole below the zero darkens.
     low = 500.0
     high = min(low * 10 ** (3 * abs(tilt) / 20), 0.45 * sr)
-    zero, pole_ = (low, high) if tilt > 0 else (high, low)
+    zero, pole = (low, high) if tilt > 0 else (high, low)
     # Bilinear transform of (1 + s / wz) / (1 + s / wp), written out.
     k = 2.0 * sr
-    kz, kp = k / (2 * np.pi * zero), k / (2 * np.pi * pole_)
-    return signal.lfilter([(1 + kz) / (1 + kp), (1 - kz) / (1 + kp)], [1.0, (1 - kp) / (1 + kp)],
-                          radiated)
+    kz, kp = k / (2 * np.pi * zero), k / (2 * np.pi * pole)
+    shelf_b = np.array([1 + kz, 1 - kz]) / (1 + kp)
+    shelf_a = np.array([1.0, (1 - kp) / (1 + kp)])
+    # One filter for all three: flow (one pole at F0), radiation (a difference), shelf.
+    flow = np.exp(-2 * np.pi * f0 / sr)
+    b = (1 - flow) * np.convolve([1.0, -1.0], shelf_b)
+    a = np.convolve([1.0, -flow], shelf_a)
+    return signal.lfilter(b, a, pulses)
 
 
 def _vocal_tract(
     source: np.ndarray, edges: np.ndarray, formants: np.ndarray, *, bandwidths: np.ndarray,
-    sr: int,
+    sr: int, channel: np.ndarray,
 ) -> np.ndarray:
-    """Filter ``source`` through a cascade of formant resonators, segment by segment.
+    """Filter ``source`` through a cascade of formant resonators, then the ``channel``
+    sections, segment by segment.
 
     Segment ``i`` runs from ``edges[i]`` to ``edges[i + 1]`` (the last to the end) with the
     formants ``formants[i]``; the filter state carries over, so resonances ring on across
@@ -464,11 +485,11 @@ def _vocal_tract(
     out = np.empty_like(source)
     edges = np.clip(np.append(edges, source.size), 0, source.size)
     edges[0] = 0
-    state = np.zeros((formants.shape[1], 2))
+    state = np.zeros((formants.shape[1] + len(channel), 2))
     for begin, end, peaks in zip(edges[:-1], edges[1:], formants, strict=True):
         if end <= begin:
             continue
-        sos = _resonators(np.minimum(peaks, 0.45 * sr), bandwidths, sr)
+        sos = np.vstack([_resonators(np.minimum(peaks, 0.45 * sr), bandwidths, sr), channel])
         out[begin:end], state = signal.sosfilt(sos, source[begin:end], zi=state)
     return out
 
@@ -486,13 +507,16 @@ def _resonators(frequencies: np.ndarray, bandwidths: np.ndarray, sr: int) -> np.
     return sos
 
 
-def _channel_filter(channel_db: np.ndarray, sr: int) -> np.ndarray:
-    """A short linear-phase FIR with the given gains (dB) at octave bands from 62.5 Hz."""
-    from scipy import signal
+def _channel_filter(peaks: np.ndarray, sr: int) -> np.ndarray:
+    """Second-order sections of peaking filters, one per row of (centre Hz, gain dB, Q).
 
-    nyquist = sr / 2
-    centres = 62.5 * 2.0 ** np.arange(len(channel_db))
-    keep = centres < nyquist
-    freqs = np.concatenate([[0.0], centres[keep], [nyquist]])
-    gains_db = np.concatenate([[channel_db[0]], channel_db[keep], [channel_db[keep][-1]]])
-    return signal.firwin2(65, freqs, 10 ** (gains_db / 20), fs=sr)
+    The audio-EQ-cookbook peaking filter (R. Bristow-Johnson); peaks above 0.45 * sr are left
+    out.
+    """
+    peaks = peaks[peaks[:, 0] < 0.45 * sr]
+    w0 = 2 * np.pi * peaks[:, 0] / sr
+    amplitude = 10 ** (peaks[:, 1] / 40)
+    alpha = np.sin(w0) / (2 * peaks[:, 2])
+    b = np.column_stack([1 + alpha * amplitude, -2 * np.cos(w0), 1 - alpha * amplitude])
+    a = np.column_stack([1 + alpha / amplitude, -2 * np.cos(w0), 1 - alpha / amplitude])
+    return np.hstack([b, a]) / a[:, :1]
