@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 def choose_corpora(args: argparse.Namespace) -> tuple[list[str], str]:
     """The corpora to run, and a sentence saying why."""
     if args.corpus:
-        return list(dict.fromkeys(args.corpus)), "corpora named with --corpus"
+        corpora = list(dict.fromkeys(args.corpus))
+        return corpora, f"benchmarking {', '.join(corpora)}, as named with --corpus"
     candidates = data_home_candidates(args.data_home)
     home = find_corpus_home("ravdess", candidates)
     if home is not None:
@@ -169,8 +170,9 @@ def _warm_cache(pipeline: Any, X: list) -> float:
     """Extract every clip once into the cache; the seconds per clip it took."""
     from sklearn.base import clone
 
+    features = clone(pipeline.named_steps["features"]).set_params(verbose=True)
     start = time.perf_counter()
-    clone(pipeline.named_steps["features"]).fit(X).transform(X)
+    features.fit(X).transform(X)
     return (time.perf_counter() - start) / len(X)
 
 
@@ -240,7 +242,7 @@ def write_summary(
         "# sersk benchmark", "",
         f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: "
         f"`python -m benchmarks.run {shlex.join(argv)}`".rstrip(), "",
-        f"Corpora: {reason}.", "",
+        f"{reason[0].upper()}{reason[1:]}.", "",
         format_table(summary, markdown=True), "",
         "UAR: unweighted average recall (recall averaged over emotions, chance = 1 / number of "
         "emotions), mean ± standard deviation over the folds; accuracy and macro-F1 are fold "
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; the exit status."""
     from tqdm.auto import tqdm
 
+    from sersk.exceptions import SerskError
+
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     if args.folds < 2:
@@ -299,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
             tables.append(run_one(corpus, frames[corpus], name, protocol, args, cache,
                                   extraction))
         except Exception as exc:  # noqa: BLE001 -- one broken run must not cost the others
-            traceback.print_exc()
+            if isinstance(exc, SerskError):  # a message written for users: no traceback
+                print(f"error: {corpus}/{name}/{protocol}: {exc}", file=sys.stderr)
+            else:
+                traceback.print_exc()
             tables.append(_failed_run(corpus, name, protocol, args.folds, exc))
 
     results = pd.concat(tables, ignore_index=True)
