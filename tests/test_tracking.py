@@ -148,10 +148,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory):
-    """A real ``mlflow server`` on 127.0.0.1 with its own SQLite store; yields its URI."""
-    folder = tmp_path_factory.mktemp("mlflow-server")
+def _start_server(folder):
+    """Start ``mlflow server`` on a free port of 127.0.0.1 with its own SQLite store."""
     port = _free_port()
     mlflow_cli = shutil.which("mlflow")
     command = [mlflow_cli] if mlflow_cli else [sys.executable, "-m", "mlflow"]
@@ -163,35 +161,63 @@ def mlflow_server(tmp_path_factory):
     # No background job runner: the tests need only tracking and artifacts.
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     env.pop("MLFLOW_TRACKING_URI", None)
-    log = open(folder / "server.log", "wb")
-    # Its own session, so that the server's worker processes end with it.
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                              start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
+    with open(folder / "server.log", "wb") as log:
+        # Its own session, so that the server's worker processes end with it.
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   start_new_session=True)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _stop_server(process):
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"mlflow server exited with {server.returncode}:\n"
-                            f"{(folder / 'server.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("mlflow server did not answer /health within 120 s")
-            time.sleep(0.5)
-        yield uri
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _server_process(request, tmp_path_factory):
+    """Start the server when this module starts, if a selected test needs it.
+
+    It takes 10 to 20 s to boot: meanwhile the tests of the local store run. Yields
+    (process, uri, log file), or None.
+    """
+    needed = any(
+        item.path == request.path and "mlflow_server" in item.fixturenames
+        for item in request.session.items
+    )
+    if not needed:
+        yield None
+        return
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    process, uri = _start_server(folder)
+    try:
+        yield process, uri, folder / "server.log"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        _stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(_server_process):
+    """The URI of a real ``mlflow server``, once it answers ``/health``."""
+    process, uri, log = _server_process
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"mlflow server exited with {process.returncode}:\n"
+                        f"{log.read_text()[-3000:]}")
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
+                if response.status == 200:
+                    return uri
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"mlflow server did not answer /health within 120 s:\n"
+                        f"{log.read_text()[-3000:]}")
+        time.sleep(0.5)
 
 
 @pytest.mark.network_server
