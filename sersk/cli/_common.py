@@ -1,0 +1,136 @@
+"""What the ``sersk`` commands share: errors, messages, data and window options."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..exceptions import SerskError
+
+SYNTHETIC = "synthetic"
+DATA_HOME_ENV = "SERSK_DATA_HOME"
+
+
+class CommandError(SerskError):
+    """A problem the user can fix (a missing file, a bad option value): exit status 1."""
+
+
+class UsageError(Exception):
+    """A command line missing something it needs: exit status 2, like argparse's errors."""
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of the descriptions' examples; a wider option column."""
+
+    def __init__(self, prog: str):
+        super().__init__(prog, max_help_position=30)
+
+
+def command(commands, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help, description=description,
+                               formatter_class=Formatter)
+
+
+def add_data_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    from ..datasets import available_corpora
+
+    names = [*available_corpora(), SYNTHETIC]
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--corpus", nargs="+", metavar="NAME", required=required, default=None,
+        help=f"corpora to use, combined: {', '.join(names)} ('synthetic' makes a small "
+        "corpus of speech-like sounds, not speech, for trying things out)",
+    )
+    data.add_argument(
+        "--data-home", metavar="DIR", default=None,
+        help=f"folder holding one folder per corpus (default: ${DATA_HOME_ENV}, else "
+        "~/sersk_data)",
+    )
+    data.add_argument("--emotions", nargs="+", metavar="EMOTION", default=None,
+                      help="keep only clips of these emotions (default: all)")
+    data.add_argument("--synthetic-speakers", type=positive_int, default=None, metavar="N",
+                      help="speakers of the synthetic corpus (default: 8)")
+    data.add_argument("--synthetic-utterances", type=positive_int, default=None, metavar="N",
+                      help="clips per speaker and emotion in the synthetic corpus (default: 10)")
+    data.add_argument("--seed", type=int, default=None,
+                      help="seed of the synthetic corpus and of the folds (default: 0)")
+
+
+def add_window_options(parser: argparse.ArgumentParser) -> None:
+    from ..inference import DEFAULT_HOP, DEFAULT_LONG_CLIP, DEFAULT_WINDOW
+
+    windows = parser.add_argument_group("long recordings")
+    windows.add_argument("--long", type=positive_float, default=DEFAULT_LONG_CLIP,
+                         metavar="SECONDS",
+                         help="files longer than this are classified in windows (default: "
+                         "%(default)s)")
+    windows.add_argument("--window", type=positive_float, default=DEFAULT_WINDOW,
+                         metavar="SECONDS", help="window length (default: %(default)s)")
+    windows.add_argument("--hop", type=positive_float, default=DEFAULT_HOP, metavar="SECONDS",
+                         help="step between window starts (default: %(default)s)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def error(message: str) -> None:
+    print(f"sersk: error: {message}", file=sys.stderr)
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def load_frames(args: argparse.Namespace):
+    """The clips named by --corpus (and --emotions) as one corpus frame."""
+    from ..datasets import load_corpus, make_emotional_speech
+
+    corpora = list(dict.fromkeys(args.corpus))
+    if SYNTHETIC in corpora:
+        if len(corpora) > 1:
+            raise CommandError("the synthetic corpus cannot be combined with real corpora")
+        frame = make_emotional_speech(
+            n_speakers=args.synthetic_speakers or 8,
+            n_utterances=args.synthetic_utterances or 10,
+            random_state=args.seed or 0,
+        )
+    else:
+        data_home = args.data_home or os.environ.get(DATA_HOME_ENV) or None
+        frame = load_corpus(corpora if len(corpora) > 1 else corpora[0], data_home)
+    if args.emotions:
+        unknown = sorted(set(args.emotions) - set(frame["emotion"]))
+        if unknown:
+            raise CommandError(
+                f"--emotions {' '.join(unknown)}: no such clips in {', '.join(corpora)}, "
+                f"whose emotions are {', '.join(sorted(set(frame['emotion'])))}"
+            )
+        frame = frame[frame["emotion"].isin(args.emotions)].reset_index(drop=True)
+    return frame, corpora
+
+
+def load_model_file(path: str):
+    from ..persistence import load_model
+
+    return load_model(path)
