@@ -32,6 +32,7 @@ __all__ = [
     "read_audio",
     "resample",
     "save_audio",
+    "trim_silence",
     "validate_waveform",
 ]
 
@@ -328,6 +329,65 @@ def load_audio(
         validate_waveform(y, sr=orig_sr, source=name)
     y = resample(y, orig_sr=orig_sr, target_sr=sr)
     return validate_waveform(y, sr=sr, source=name, min_duration=min_duration)
+
+
+def trim_silence(
+    y: np.ndarray,
+    *,
+    sr: int,
+    top_db: float = 30.0,
+    frame_duration: float = 0.025,
+    min_duration: float = 0.0,
+) -> np.ndarray:
+    """Cut the leading and trailing stretches quieter than ``top_db`` below the clip's peak.
+
+    Corpora record a second or more of room tone around each sentence (RAVDESS: about half of
+    every clip); statistics pooled over it describe the room, not the voice.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    sr : int
+        Sample rate in Hz.
+    top_db : float, default=30.0
+        Frames whose RMS level is more than this many dB below the loudest frame's count as
+        silence.
+    frame_duration : float, default=0.025
+        Length of the level-measuring frames in seconds (hop: 10 ms).
+    min_duration : float, default=0.0
+        If trimming would leave less than this many seconds, the clip is returned untrimmed.
+
+    Returns
+    -------
+    ndarray of shape (n_kept,)
+        A view of ``y`` from the first to the last frame above the threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sersk.audio import trim_silence
+    >>> y = np.r_[np.zeros(8000), 0.5 * np.ones(4000), np.zeros(8000)].astype("float32")
+    >>> len(y), len(trim_silence(y, sr=16000))  # keeps up to half a frame around the sound
+    (20000, 4480)
+    """
+    frame = max(1, int(round(frame_duration * sr)))
+    hop = max(1, int(round(0.010 * sr)))
+    # Centred frames (frame k is centred on sample k * hop), so both ends are measured too.
+    padded = np.pad(y, frame // 2)
+    if padded.size < frame:
+        return y
+    frames = np.lib.stride_tricks.sliding_window_view(padded, frame)[::hop]
+    level = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
+    peak = float(level.max())
+    if peak <= 0:
+        return y
+    loud = np.flatnonzero(level >= peak * 10.0 ** (-top_db / 20.0))
+    # Cut half a hop around the centres of the first and last loud frames.
+    start = max(0, int(loud[0]) * hop - hop // 2)
+    stop = min(y.size, int(loud[-1]) * hop + hop - hop // 2)
+    if (stop - start) < min_duration * sr:
+        return y
+    return y[start:stop]
 
 
 def save_audio(

@@ -399,7 +399,7 @@ def test_two_dimensional_array_is_one_waveform_per_row(make_voice):
 
 
 def test_frames_pooling_returns_ragged_frame_lists(clips, clip_paths):
-    est = MFCC(n_mfcc=13, delta_order=1, pooling="frames").fit(clip_paths)
+    est = MFCC(n_mfcc=13, delta_order=1, pooling="frames", trim_db=None).fit(clip_paths)
     frames = est.transform(clip_paths)
     assert isinstance(frames, list) and len(frames) == 3
     names = est.get_feature_names_out()
@@ -413,7 +413,7 @@ def test_frames_pooling_returns_ragged_frame_lists(clips, clip_paths):
             rtol=1e-5, atol=1e-4)
     assert len({m.shape[0] for m in frames}) == 3  # ragged
     # extract_frames is the same, and needs no fit.
-    for a, b in zip(MFCC(n_mfcc=13).extract_frames(clips), frames, strict=True):
+    for a, b in zip(MFCC(n_mfcc=13, trim_db=None).extract_frames(clips), frames, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -469,7 +469,7 @@ def test_handcrafted_features_stack_the_single_features(make_voice):
     y = make_voice(duration=0.5, seed=5)
     est = HandcraftedFeatures(features=("mfcc", "log_mel", "chroma", "spectral_contrast",
                                         "zero_crossing_rate", "rms_energy", "pitch"),
-                              n_mfcc=10, n_mels=32, pooling="frames")
+                              n_mfcc=10, n_mels=32, pooling="frames", trim_db=None)
     frames = est.fit([y]).transform([y])[0]
     expected = np.hstack([
         mfcc(y=y, sr=SR, n_mfcc=10, n_mels=32, delta_order=0),
@@ -730,10 +730,11 @@ def test_a_50_ms_clip_is_analysed(tmp_path, make_voice, cls):
     y = make_voice(f0=200.0, duration=0.05, seed=11)
     path = tmp_path / "short.wav"
     save_audio(path, y, SR, subtype="FLOAT")
-    est = cls(pooling="frames").fit([path])
+    est = cls(pooling="frames", trim_db=None).fit([path])
     frames = est.transform([path, (y, SR)])
     assert frames[0].shape == (1 + 800 // 160, len(est.get_feature_names_out()))
     np.testing.assert_array_equal(frames[0], frames[1])
+    # With the default edge trimming too: the faded ends go, what is left is still analysed.
     pooled = cls().fit([path]).transform([path])
     assert pooled.shape[0] == 1 and np.isfinite(pooled).all()
 
@@ -765,3 +766,30 @@ def test_rms_energy_reads_dbfs_of_a_sine(amplitude):
     y = (amplitude * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     level = rms_energy(y=y, sr=16_000)[5:-5, 0]
     np.testing.assert_allclose(level, 20 * np.log10(amplitude / np.sqrt(2)), atol=0.05)
+
+
+def test_trim_silence_cuts_the_quiet_edges_only(make_voice):
+    from sersk.audio import trim_silence
+
+    voice = make_voice(duration=0.5, seed=3)
+    padded = np.r_[np.zeros(SR), voice, 1e-4 * np.ones(SR)].astype(np.float32)
+    kept = trim_silence(padded, sr=SR, top_db=30.0)
+    # The voice fades in and out over 50 ms, so a little of each fade goes too.
+    assert 0.40 * SR <= kept.size <= 0.5 * SR + 160  # cut within half a 10 ms hop
+    assert np.shares_memory(kept, padded)
+    # Nothing to cut in a steady signal; nothing cut if less than min_duration would remain.
+    steady = voice[2000:6000]
+    assert trim_silence(steady, sr=SR).size == steady.size
+    assert trim_silence(padded, sr=SR, min_duration=1.0).size == padded.size
+
+
+def test_transformers_ignore_silence_around_the_voice_by_default(make_voice):
+    voice = make_voice(duration=0.6, seed=4)
+    padded = np.r_[np.zeros(SR), voice, np.zeros(SR)].astype(np.float32)
+    trimmed = HandcraftedFeatures().fit_transform([(voice, SR), (padded, SR)])
+    untrimmed = HandcraftedFeatures(trim_db=None).fit_transform([(voice, SR), (padded, SR)])
+    names = list(HandcraftedFeatures().fit([voice]).get_feature_names_out())
+    energy = names.index("rms_db_mean")
+    # The mean level of a clip that is two-thirds silence is far lower, unless trimmed.
+    assert abs(trimmed[0, energy] - trimmed[1, energy]) < 1.0
+    assert untrimmed[0, energy] - untrimmed[1, energy] > 20.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from numbers import Integral
+from numbers import Integral, Real
 
 import joblib
 import numpy as np
@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..audio import AudioError, describe_source, is_audio_path, load_audio
+from ..audio import AudioError, describe_source, is_audio_path, load_audio, trim_silence
 from ._cache import FeatureCache, content_key, resolve_cache_location
 from ._pooling import StatisticsPooling
 
@@ -144,6 +144,9 @@ def _extract_each(transformer, chunk):
         try:
             y = load_audio(source, sr=transformer.sr, min_duration=transformer._min_duration(),
                            name=name)
+            if transformer.trim_db is not None:
+                y = trim_silence(y, sr=transformer.sr, top_db=transformer.trim_db,
+                                 min_duration=transformer._min_duration())
             out.append((index, transformer._frame_matrix(y), None))
         except AudioError as err:
             out.append((index, None, err))
@@ -162,6 +165,9 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
     -----------------
     sr : int, default=16000
         Sample rate every input is resampled to before analysis.
+    trim_db : float or None, default=30.0
+        Leading and trailing audio more than this many dB below the clip's loudest 25 ms is cut
+        before analysis (:func:`sersk.audio.trim_silence`); None keeps every sample.
     pooling : {"stats", "frames"} or transformer, default="stats"
         What :meth:`transform` returns: ``"stats"`` pools each clip with
         :class:`StatisticsPooling` (a 2-D array with named columns); ``"frames"`` returns the
@@ -178,6 +184,7 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "sr": [Interval(Integral, 1000, 384_000, closed="both")],
+        "trim_db": [Interval(Real, 0, None, closed="neither"), None],
         "pooling": [StrOptions({"stats", "frames"}), HasMethods(["fit", "transform"])],
         "n_jobs": [Integral, None],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],

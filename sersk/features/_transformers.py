@@ -84,6 +84,9 @@ class MFCC(_STFTFeature):
         Mel filterbank edges in Hz; None is the Nyquist frequency.
     sr : int, default=16000
         Analysis sample rate; every input is resampled to it.
+    trim_db : float or None, default=30.0
+        Leading and trailing stretches more than this many dB below the clip's peak are cut
+        before analysis (corpora pad each sentence with silence); None keeps every sample.
     pooling : {"stats", "frames"} or transformer, default="stats"
         ``"stats"``: x-vector-like statistics (:class:`StatisticsPooling`); ``"frames"``: the
         per-clip frame matrices; or a transformer such as :class:`FixedLengthSequence`.
@@ -129,8 +132,8 @@ class MFCC(_STFTFeature):
 
     def __init__(
         self, *, n_mfcc=40, n_mels=64, delta_order=1, n_fft=N_FFT, hop_length=HOP_LENGTH,
-        win_length=WIN_LENGTH, fmin=0.0, fmax=None, sr=16_000, pooling="stats", n_jobs=None,
-        memory=None, verbose=False,
+        win_length=WIN_LENGTH, fmin=0.0, fmax=None, sr=16_000, trim_db=30.0, pooling="stats",
+        n_jobs=None, memory=None, verbose=False,
     ):
         self.n_mfcc = n_mfcc
         self.n_mels = n_mels
@@ -141,6 +144,7 @@ class MFCC(_STFTFeature):
         self.fmin = fmin
         self.fmax = fmax
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -175,7 +179,7 @@ class LogMel(_STFTFeature):
     n_mels : int, default=64
     n_fft, hop_length, win_length : int, default=512, 160, 400
     fmin, fmax : float, default=0.0, None
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -193,8 +197,8 @@ class LogMel(_STFTFeature):
 
     def __init__(
         self, *, n_mels=64, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
-        fmin=0.0, fmax=None, sr=16_000, pooling="stats", n_jobs=None, memory=None,
-        verbose=False,
+        fmin=0.0, fmax=None, sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None,
+        memory=None, verbose=False,
     ):
         self.n_mels = n_mels
         self.n_fft = n_fft
@@ -203,6 +207,7 @@ class LogMel(_STFTFeature):
         self.fmin = fmin
         self.fmax = fmax
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -225,7 +230,7 @@ class Chroma(_STFTFeature):
     ----------
     n_chroma : int, default=12
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -241,13 +246,14 @@ class Chroma(_STFTFeature):
 
     def __init__(
         self, *, n_chroma=12, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
-        sr=16_000, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.n_chroma = n_chroma
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.win_length = win_length
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -273,7 +279,7 @@ class SpectralContrast(_STFTFeature):
         Upper edge of the lowest band; ``fmin * 2 ** n_bands`` must stay below ``sr / 2``.
     quantile : float, default=0.02
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -291,8 +297,8 @@ class SpectralContrast(_STFTFeature):
 
     def __init__(
         self, *, n_bands=6, fmin=100.0, quantile=0.02, n_fft=N_FFT, hop_length=HOP_LENGTH,
-        win_length=WIN_LENGTH, sr=16_000, pooling="stats", n_jobs=None, memory=None,
-        verbose=False,
+        win_length=WIN_LENGTH, sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None,
+        memory=None, verbose=False,
     ):
         self.n_bands = n_bands
         self.fmin = fmin
@@ -301,6 +307,7 @@ class SpectralContrast(_STFTFeature):
         self.hop_length = hop_length
         self.win_length = win_length
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -331,7 +338,7 @@ class ZeroCrossingRate(FrameFeatureTransformer):
     Parameters
     ----------
     frame_length, hop_length : int, default=400, 160
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -346,12 +353,13 @@ class ZeroCrossingRate(FrameFeatureTransformer):
     }
 
     def __init__(
-        self, *, frame_length=WIN_LENGTH, hop_length=HOP_LENGTH, sr=16_000, pooling="stats",
-        n_jobs=None, memory=None, verbose=False,
+        self, *, frame_length=WIN_LENGTH, hop_length=HOP_LENGTH, sr=16_000, trim_db=30.0,
+        pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.frame_length = frame_length
         self.hop_length = hop_length
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -375,7 +383,7 @@ class RMSEnergy(_STFTFeature):
     Parameters
     ----------
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -390,12 +398,13 @@ class RMSEnergy(_STFTFeature):
 
     def __init__(
         self, *, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH, sr=16_000,
-        pooling="stats", n_jobs=None, memory=None, verbose=False,
+        trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.win_length = win_length
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -423,7 +432,7 @@ class Pitch(FrameFeatureTransformer):
     hop_length : int, default=160
     threshold : float, default=0.2
         YIN's periodicity threshold.
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -442,7 +451,7 @@ class Pitch(FrameFeatureTransformer):
 
     def __init__(
         self, *, fmin=60.0, fmax=500.0, frame_length=768, hop_length=HOP_LENGTH, threshold=0.2,
-        sr=16_000, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.fmin = fmin
         self.fmax = fmax
@@ -450,6 +459,7 @@ class Pitch(FrameFeatureTransformer):
         self.hop_length = hop_length
         self.threshold = threshold
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -508,7 +518,7 @@ class HandcraftedFeatures(_STFTFeature):
     pitch_fmin, pitch_fmax : float, default=60.0, 500.0
         F0 search range in Hz.
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, pooling, n_jobs, memory, verbose
+    sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -541,7 +551,7 @@ class HandcraftedFeatures(_STFTFeature):
     def __init__(
         self, *, features=DEFAULT_HANDCRAFTED, n_mfcc=40, n_mels=64, pitch_fmin=60.0,
         pitch_fmax=500.0, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
-        sr=16_000, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.features = features
         self.n_mfcc = n_mfcc
@@ -552,6 +562,7 @@ class HandcraftedFeatures(_STFTFeature):
         self.hop_length = hop_length
         self.win_length = win_length
         self.sr = sr
+        self.trim_db = trim_db
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
