@@ -232,6 +232,15 @@ _FIRST_COLUMNS = [
 ]
 
 
+def _write_results(tables: list[pd.DataFrame], path: Path) -> pd.DataFrame:
+    results = pd.concat(tables, ignore_index=True)
+    results = results[[*_FIRST_COLUMNS, *(c for c in results if c not in _FIRST_COLUMNS)]]
+    tmp = path.with_suffix(".csv.tmp")
+    results.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return results
+
+
 def write_summary(
     path: Path, summary: pd.DataFrame, frames: dict[str, pd.DataFrame], reason: str,
     args: argparse.Namespace, argv: list[str],
@@ -308,10 +317,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 traceback.print_exc()
             tables.append(_failed_run(corpus, name, protocol, args.folds, exc))
+        # Written after every run: an interrupted benchmark keeps what it finished.
+        results = _write_results(tables, out / "results.csv")
 
-    results = pd.concat(tables, ignore_index=True)
-    results = results[[*_FIRST_COLUMNS, *(c for c in results if c not in _FIRST_COLUMNS)]]
-    results.to_csv(out / "results.csv", index=False)
     summary = summarise(results)
     write_summary(out / "summary.md", summary, frames, reason, args, argv)
 
