@@ -7,6 +7,7 @@ that returns a time-major ``(n_frames, n_coefficients)`` matrix.
 """
 
 from ._base import AudioBatchError, FrameFeatureTransformer, check_audio_batch
+from ._handcrafted import HandcraftedFeatures
 from ._pitch import pitch
 from ._pooling import FixedLengthSequence, StatisticsPooling, pool_statistics
 from ._spectral import (
@@ -21,7 +22,6 @@ from ._spectral import (
 from ._transformers import (
     MFCC,
     Chroma,
-    HandcraftedFeatures,
     LogMel,
     Pitch,
     RMSEnergy,
