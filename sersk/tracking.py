@@ -14,13 +14,22 @@ an SQLite file, ``mlflow.db``, in the output folder, with artifacts beside it in
 MLflow 3.17 refuses the plain folder store (``./mlruns``), which is "in maintenance mode",
 unless ``MLFLOW_ALLOW_FILE_STORE=true`` is set; SQLite is the store it recommends for local
 use, and keeps everything in the output folder all the same.
+
+Trained models
+--------------
+:func:`save_mlflow_model` and :func:`log_mlflow_model` write a fitted pipeline (or a model
+file from :func:`sersk.persistence.save_model`) as an MLflow model, whose pyfunc
+(:mod:`sersk.serving`) takes audio as base64 or paths and returns emotions and probabilities,
+so that ``mlflow models serve -m <model> --env-manager local`` is a REST endpoint.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -35,6 +44,8 @@ __all__ = [
     "DEFAULT_EXPERIMENT",
     "confusion_matrix_figure",
     "log_cross_validation",
+    "log_mlflow_model",
+    "save_mlflow_model",
     "tracking_uri",
 ]
 
@@ -336,3 +347,196 @@ def confusion_matrix_figure(matrix: Any, labels: list, *, title: str | None = No
                     color="white" if recall[i, j] > 0.5 else "black", fontsize=8)
     figure.tight_layout()
     return figure
+
+
+# --- trained models as MLflow models ----------------------------------------------------------
+
+def save_mlflow_model(
+    model: Any,
+    path: str | os.PathLike,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    long_clip: float | None = 10.0,
+    window: float = 3.0,
+    hop: float = 1.0,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+) -> str:
+    """Write a trained model as an MLflow model that ``mlflow models serve`` serves over REST.
+
+    Its pyfunc (:class:`sersk.serving.EmotionModel`) takes a table whose rows hold audio, as
+    base64 of a file (``audio_base64``) or a path on the server (``path``), and returns the
+    emotion, the confidence and every class's probability per row; see :mod:`sersk.serving`.
+
+    Parameters
+    ----------
+    model : fitted classifier, or str or os.PathLike
+        A fitted pipeline from audio to emotions, or a model file written by
+        :func:`sersk.persistence.save_model` (stored as it is, metadata included).
+    path : str or os.PathLike
+        The folder to create; it must not exist.
+    metadata : mapping, default=None
+        For a pipeline: what :func:`sersk.persistence.save_model` takes as keywords
+        (``pipeline_name``, ``corpora``, ``n_train``, ``metrics``, ``extra``).
+    long_clip : float or None, default=10.0
+        Clips longer than this many seconds are classified in windows.
+    window, hop : float, default=3.0, 1.0
+        Window length and step for long clips, in seconds.
+    pip_requirements : list of str, default=None
+        Requirements of the serving environment; by default sersk and the versions of
+        scikit-learn, numpy and the other libraries installed here. Only environments MLflow
+        builds itself use them (not ``--env-manager local``); sersk must be installable there.
+    extra_pip_requirements : list of str, default=None
+        Requirements added to the default ones.
+
+    Returns
+    -------
+    path : str
+        The model folder, for ``mlflow models serve -m PATH`` or
+        ``mlflow.pyfunc.load_model(PATH)``.
+
+    See Also
+    --------
+    log_mlflow_model : Log it as an artifact of an MLflow run.
+    """
+    import mlflow.pyfunc
+
+    from .persistence import library_versions, load_model, save_model
+    from .serving import MODEL_FILE, SETTINGS_FILE
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path} exists; MLflow writes a model into a new folder")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp, "sersk")
+        data.mkdir()
+        if isinstance(model, (str, os.PathLike)):
+            pipeline, _ = load_model(model)  # checks that it loads here before copying it
+            shutil.copyfile(model, data / MODEL_FILE)
+        else:
+            pipeline = model
+            save_model(pipeline, data / MODEL_FILE, **dict(metadata or {}))
+        settings = {"long_clip": long_clip, "window": window, "hop": hop}
+        (data / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
+        if pip_requirements is None:
+            versions = library_versions()
+            pip_requirements = [f"sersk=={versions['sersk']}", *(
+                f"{name}=={versions[name]}" for name in (
+                    "scikit-learn", "numpy", "scipy", "joblib", "librosa", "imbalanced-learn",
+                    "xgboost") if name in versions
+            ), "soundfile", "soxr", "pandas"]
+        with _quiet_mlflow():
+            mlflow.pyfunc.save_model(
+                str(path),
+                loader_module="sersk.serving",
+                data_path=str(data),
+                signature=_serving_signature(list(pipeline.classes_)),
+                input_example=_serving_example(),
+                pip_requirements=pip_requirements,
+                extra_pip_requirements=extra_pip_requirements,
+            )
+    return str(path)
+
+
+def log_mlflow_model(
+    model: Any,
+    *,
+    artifact_path: str = "model",
+    run_id: str | None = None,
+    out_dir: str | os.PathLike = ".",
+    experiment: str = DEFAULT_EXPERIMENT,
+    run_name: str | None = None,
+    **kwargs: Any,
+) -> str:
+    """Log a trained model as an MLflow model in a run, ready for ``mlflow models serve``.
+
+    Parameters
+    ----------
+    model : fitted classifier, or str or os.PathLike
+        As for :func:`save_mlflow_model`.
+    artifact_path : str, default="model"
+        Where in the run's artifacts the model goes.
+    run_id : str, default=None
+        An existing run to add it to (such as the one :func:`log_cross_validation`
+        returned); by default a new run in ``experiment``.
+    out_dir : str or os.PathLike, default="."
+        Output folder holding the tracking store when ``MLFLOW_TRACKING_URI`` is not set
+        (see :func:`tracking_uri`).
+    experiment : str, default="sersk"
+        Experiment of the new run.
+    run_name : str, default=None
+        Name of the new run.
+    **kwargs
+        Passed to :func:`save_mlflow_model` (``metadata``, ``long_clip`` …).
+
+    Returns
+    -------
+    model_uri : str
+        ``runs:/<run_id>/<artifact_path>``; serve it with ``MLFLOW_TRACKING_URI=<store>
+        mlflow models serve -m <model_uri> --env-manager local``.
+    """
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(out_dir)
+    with _quiet_mlflow():
+        client = MlflowClient(tracking_uri=uri)
+        created = run_id is None
+        if created:
+            experiment_id = _experiment_id(client, experiment, uri, out_dir)
+            run_id = client.create_run(experiment_id, run_name=run_name or "sersk model",
+                                       tags={"sersk.kind": "model"}).info.run_id
+        status = "FAILED"
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = save_mlflow_model(model, Path(tmp, "model"), **kwargs)
+                client.log_artifacts(run_id, folder, artifact_path=artifact_path)
+            status = "FINISHED"
+        finally:
+            if created:
+                client.set_terminated(run_id, status=status)
+    return f"runs:/{run_id}/{artifact_path}"
+
+
+def _serving_example() -> pd.DataFrame:
+    """A request the served model answers: half a second of a synthetic vowel, as base64 WAV.
+
+    MLflow stores it with the model (``serving_input_example.json``), so a client sees the
+    expected format; its 8 kB keep the model folder small.
+    """
+    import base64
+    import io
+
+    import soundfile as sf
+
+    sr = 8000
+    t = np.arange(sr // 2) / sr
+    y = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12))
+    y = 0.3 * y / np.max(np.abs(y)) * np.minimum(1, np.minimum(t, t[::-1]) / 0.03)
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="WAV", subtype="PCM_16")
+    example = pd.DataFrame({"audio_base64": [base64.b64encode(buffer.getvalue()).decode()]})
+    # MLflow compares the column index with a range, which pandas 3 deprecates for its string
+    # indexes (Pandas4Warning); an object index keeps MLflow's comparison quiet.
+    example.columns = pd.Index(example.columns, dtype=object)
+    return example
+
+
+def _serving_signature(classes: list) -> Any:
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs = Schema([
+        ColSpec("string", "audio_base64", required=False),
+        ColSpec("string", "path", required=False),
+        ColSpec("string", "name", required=False),
+    ])
+    outputs = Schema([
+        ColSpec("string", "source"),
+        ColSpec("double", "duration"),
+        ColSpec("long", "n_windows"),
+        ColSpec("string", "emotion", required=False),
+        ColSpec("double", "confidence", required=False),
+        *(ColSpec("double", f"proba_{c}", required=False) for c in classes),
+        ColSpec("string", "error", required=False),
+    ])
+    return ModelSignature(inputs=inputs, outputs=outputs)

@@ -25,8 +25,9 @@ from sersk.inference import (
 
 
 def wav_bytes(y: np.ndarray, sr: int = SR, format: str = "WAV") -> bytes:
+    """The bytes of an audio file; WAVs hold float samples, so they decode to ``y`` exactly."""
     buffer = io.BytesIO()
-    sf.write(buffer, y, sr, format=format)
+    sf.write(buffer, y, sr, format=format, subtype="FLOAT" if format == "WAV" else None)
     return buffer.getvalue()
 
 
