@@ -793,3 +793,11 @@ def test_transformers_ignore_silence_around_the_voice_by_default(make_voice):
     # The mean level of a clip that is two-thirds silence is far lower, unless trimmed.
     assert abs(trimmed[0, energy] - trimmed[1, energy]) < 1.0
     assert untrimmed[0, energy] - untrimmed[1, energy] > 20.0
+
+
+def test_cache_folder_expands_the_home_directory(tmp_path, monkeypatch, make_voice):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    y = make_voice(duration=0.3, seed=6)
+    MFCC(memory="~/feature-cache").fit_transform([(y, SR)])
+    assert any((tmp_path / "feature-cache").rglob("*.npy"))
+    assert not (tmp_path / "~").exists()

@@ -27,7 +27,7 @@ def resolve_cache_location(memory) -> Path | None:
     if memory is None:
         return None
     if isinstance(memory, (str, os.PathLike)):
-        return Path(memory)
+        return Path(memory).expanduser()
     location = getattr(memory, "location", None)
     if location is None:
         if hasattr(memory, "cache"):
@@ -35,7 +35,7 @@ def resolve_cache_location(memory) -> Path | None:
         raise ValueError(
             f"memory must be None, a folder path or a joblib.Memory, got {type(memory).__name__}"
         )
-    return Path(location)
+    return Path(location).expanduser()
 
 
 def content_key(source) -> str:
