@@ -139,7 +139,8 @@ def _extract_chunk(transformer, chunk):
 
 
 def _extract_each(transformer, chunk):
-    out = []
+    out, pending = [], []
+    batch_size = transformer._extraction_batch_size()
     for index, source, name in chunk:
         try:
             y = load_audio(source, sr=transformer.sr, min_duration=transformer._min_duration(),
@@ -147,13 +148,42 @@ def _extract_each(transformer, chunk):
             if transformer.trim_db is not None:
                 y = trim_silence(y, sr=transformer.sr, top_db=transformer.trim_db,
                                  min_duration=transformer._min_duration())
-            out.append((index, transformer._frame_matrix(y), None))
-        except AudioError as err:
-            out.append((index, None, err))
         except Exception as err:  # noqa: BLE001 - one odd clip must not sink a long run
-            out.append((index, None, AudioError(
-                name, f"feature extraction failed ({type(err).__name__}: {err})")))
+            out.append((index, None, _as_audio_error(err, name)))
+            continue
+        pending.append((index, name, y))
+        if len(pending) >= batch_size:
+            out.extend(_extract_batch(transformer, pending))
+            pending = []
+    if pending:
+        out.extend(_extract_batch(transformer, pending))
     return out
+
+
+def _extract_batch(transformer, pending):
+    """Frame matrices of loaded clips [(index, name, y)], all at once when the transformer
+    batches; if the batch fails, clip by clip, so that each error names its clip."""
+    if len(pending) > 1:
+        try:
+            matrices = transformer._frame_matrices([y for _, _, y in pending])
+        except Exception:  # noqa: BLE001 - retried one clip at a time below
+            pass
+        else:
+            return [(index, frames, None)
+                    for (index, _, _), frames in zip(pending, matrices, strict=True)]
+    out = []
+    for index, name, y in pending:
+        try:
+            out.append((index, transformer._frame_matrix(y), None))
+        except Exception as err:  # noqa: BLE001 - one odd clip must not sink a long run
+            out.append((index, None, _as_audio_error(err, name)))
+    return out
+
+
+def _as_audio_error(err: Exception, name: str) -> AudioError:
+    if isinstance(err, AudioError):
+        return err
+    return AudioError(name, f"feature extraction failed ({type(err).__name__}: {err})")
 
 
 class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
@@ -200,6 +230,15 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
 
     def _channel_names(self) -> list[str]:
         raise NotImplementedError
+
+    def _frame_matrices(self, ys: list[np.ndarray]) -> list[np.ndarray]:
+        """Frame matrices of several waveforms; a transformer running a neural encoder
+        processes them as one batch, with the same result as one at a time."""
+        return [self._frame_matrix(y) for y in ys]
+
+    def _extraction_batch_size(self) -> int:
+        """How many loaded clips :meth:`_frame_matrices` receives at once."""
+        return 1
 
     def _window_samples(self) -> int:
         """Longest analysis window, in samples at ``sr``: shorter clips are refused."""
