@@ -40,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.latency",
         description="Time single-clip prediction with saved, loaded sersk models.",
     )
-    parser.add_argument("--pipelines", nargs="+", metavar="NAME", default=None,
+    parser.add_argument("--pipelines", nargs="*", metavar="NAME", default=None,
                         help="registered pipelines to time (default: handcrafted-svm, and the "
-                        "whisper-* pipelines when $SERSK_WHISPER_MODEL is set)")
+                        "whisper-* pipelines when $SERSK_WHISPER_MODEL is set; none when "
+                        "--model is given)")
     parser.add_argument("--model", nargs="+", metavar="MODEL", default=[],
                         help="saved model files to time as well")
     parser.add_argument("--duration", type=float, default=4.0,
@@ -121,7 +122,10 @@ def measure(label: str, model_path: Path, clip: Path, args: argparse.Namespace) 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    names = args.pipelines if args.pipelines is not None else default_pipelines()
+    if args.pipelines is not None:
+        names = args.pipelines
+    else:
+        names = [] if args.model else default_pipelines()
     rows = []
     with tempfile.TemporaryDirectory(prefix="sersk-latency-") as tmp:
         folder = Path(tmp)

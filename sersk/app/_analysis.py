@@ -124,7 +124,7 @@ def waveform_figure(y: np.ndarray, sr: int):
     -------
     figure : matplotlib.figure.Figure
     """
-    figure = _figure(8, 2.0)
+    figure = _figure(8, 1.8)
     ax = figure.add_subplot()
     # Long clips are drawn from their per-pixel extremes, which look the same and draw faster.
     step = max(1, y.shape[0] // 4000)
@@ -150,7 +150,8 @@ def spectrogram_figure(y: np.ndarray, sr: int, *, kind: str = "mfcc"):
     y : ndarray of shape (n_samples,)
     sr : int
     kind : {"mfcc", "log-mel"}, default="mfcc"
-        40 MFCCs, or 64 log-mel bands in dBFS, with sersk's default 25 ms windows every 10 ms.
+        MFCCs 1 to 39 (the 0th, the clip's loudness, would swamp the others' colours), or 64
+        log-mel bands in dBFS; sersk's default 25 ms windows every 10 ms.
 
     Returns
     -------
@@ -159,17 +160,21 @@ def spectrogram_figure(y: np.ndarray, sr: int, *, kind: str = "mfcc"):
     from ..features import log_mel, mfcc
 
     if kind == "mfcc":
-        image, label, ylabel = mfcc(y=y, sr=sr, delta_order=0), "coefficient", "MFCC"
+        image = mfcc(y=y, sr=sr, delta_order=0)[:, 1:]
+        limit = float(np.percentile(np.abs(image), 99)) or 1.0
+        style = {"cmap": "coolwarm", "vmin": -limit, "vmax": limit}
+        label, ylabel, bottom = None, "MFCC", 1
     elif kind == "log-mel":
-        image, label, ylabel = log_mel(y=y, sr=sr), "dBFS", "mel band"
+        image = log_mel(y=y, sr=sr)
+        style = {"cmap": "magma", "vmin": max(float(image.min()), float(image.max()) - 80)}
+        label, ylabel, bottom = "dBFS", "mel band", 0
     else:
         raise ValueError(f"kind must be 'mfcc' or 'log-mel', got {kind!r}")
-    figure = _figure(8, 2.6)
+    figure = _figure(8, 2.4)
     ax = figure.add_subplot()
-    duration = y.shape[0] / sr
-    shown = ax.imshow(image.T, origin="lower", aspect="auto", cmap="magma",
-                      extent=(0, duration, 0, image.shape[1]))
-    figure.colorbar(shown, ax=ax, label=label if kind == "log-mel" else None, pad=0.01)
+    shown = ax.imshow(image.T, origin="lower", aspect="auto", interpolation="nearest",
+                      extent=(0, y.shape[0] / sr, bottom, bottom + image.shape[1]), **style)
+    figure.colorbar(shown, ax=ax, label=label, pad=0.01)
     ax.set_xlabel("time (s)")
     ax.set_ylabel(ylabel)
     figure.tight_layout()

@@ -105,7 +105,7 @@ def main() -> None:
 
     st.subheader(f"Predicted emotion: {analysis.emotion}")
     st.markdown(f"Confidence: **{analysis.confidence:.0%}** · {analysis.duration:.1f} s")
-    st.bar_chart(analysis.probabilities, x_label="emotion", y_label="probability", height=260)
+    st.bar_chart(analysis.probabilities, x_label="emotion", y_label="probability", height=230)
     if analysis.timeline is not None:
         from sersk.inference import timeline_figure
 

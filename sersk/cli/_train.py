@@ -271,8 +271,8 @@ def _cross_validate(model, X, y, speakers, args: argparse.Namespace) -> dict[str
     if args.confusion:
         figure = confusion_matrix_figure(
             total, metrics["labels"],
-            title=f"{args.pipeline}, speaker-independent {args.cv}-fold CV "
-            f"(UAR {metrics['uar_mean']:.2f})",
+            title=f"{args.pipeline} on {', '.join(dict.fromkeys(args.corpus))}: "
+            f"speaker-independent {args.cv}-fold CV (UAR {metrics['uar_mean']:.2f})",
         )
         Path(args.confusion).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(args.confusion, dpi=110)
