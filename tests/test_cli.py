@@ -216,7 +216,7 @@ def test_train_from_a_config_file(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "nope", *SYNTHETIC], "no pipeline named 'nope'; available: handcrafted-svm"),
+    (["train", "nope", *SYNTHETIC], "no pipeline named 'nope'; available: "),
     (["train", "mfcc-svm", *SYNTHETIC, "--set", "C=3"], "has no parameter 'C'"),
     (["train", "mfcc-svm", *SYNTHETIC, "--set", "novalue"], "expected PARAM=VALUE"),
     (["train", "mfcc-svm", *SYNTHETIC, "--emotions", "bored"], "--emotions bored: no such clips"),
@@ -283,7 +283,9 @@ def test_help_reads_well():
 
 def test_pipelines_lists_and_describes():
     status, out, _ = run("pipelines")
-    assert status == 0 and out.splitlines()[0].startswith("handcrafted-svm ")
+    assert status == 0
+    assert any(line.startswith("handcrafted-svm  ") for line in out.splitlines())
+    assert any(line.startswith("mfcc-svm  ") for line in out.splitlines())
     status, out, _ = run("pipelines", "mfcc-svm")
     assert "Search space:" in out
 

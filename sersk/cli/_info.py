@@ -111,6 +111,7 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
                                f"{', '.join(pipelines.available())}")
         print(pipelines.describe(args.name))
         return 0
+    width = max(map(len, pipelines.available())) + 2
     for name in pipelines.available():
-        print(f"{name:<18} {pipelines.get_spec(name).summary}")
+        print(f"{name:<{width}}{pipelines.get_spec(name).summary}")
     return 0
