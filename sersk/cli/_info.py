@@ -63,7 +63,7 @@ def _info_text(path: Path, meta: dict, installed: dict) -> str:
         summary = f": {pipelines.get_spec(name).summary}"
     size = path.stat().st_size
     lines = [
-        f"{path} ({size / 1e6:.1f} MB, saved {meta.get('created') or 'at an unknown time'})",
+        f"{path} ({_size(size)}, saved {meta.get('created') or 'at an unknown time'})",
         f"pipeline   {name or 'unknown'}{summary}",
         f"emotions   {', '.join(map(str, meta.get('classes', [])))}",
         f"rate       {meta.get('sample_rate', '?')} Hz",
@@ -115,3 +115,7 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
     for name in pipelines.available():
         print(f"{name:<{width}}{pipelines.get_spec(name).summary}")
     return 0
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} kB"
