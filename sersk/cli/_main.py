@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -63,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.parser.print_usage(sys.stderr)
             print(f"{args.parser.prog}: error: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:
+            # The reader went away (sersk predict … | head): stop quietly, as cat does.
+            _silence_stdout()
+            return 1
         except (SerskError, OSError) as exc:
             error(str(exc))
             return 1
@@ -80,3 +86,10 @@ def _plain_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
