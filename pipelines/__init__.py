@@ -8,7 +8,10 @@
 defaults were chosen, :func:`make` builds one (a fresh, unfitted scikit-learn ``Pipeline``).
 """
 
-from . import _classic  # noqa: F401  (registers the classic pipelines)
+from . import (
+    _classic,  # noqa: F401  (registers the classic pipelines)
+    _encoders,  # noqa: F401  (registers the Whisper pipelines)
+)
 from ._registry import PipelineSpec, available, describe, get_spec, make, register
 
 __all__ = ["PipelineSpec", "available", "describe", "get_spec", "make", "register"]

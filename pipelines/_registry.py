@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,15 +31,26 @@ class PipelineSpec:
         pipeline's own parameter names.
     feature_step : str, default="features"
         The step that receives the shorthand parameters of :func:`make` (``memory``,
-        ``n_jobs``, ``verbose``, ``sr`` …).
+        ``n_jobs``, ``verbose``, ``sr`` …); when it is a ``FeatureUnion``, each of its
+        transformers that takes the parameter receives it.
+    check : callable, default=None
+        Called by :func:`make` with the keyword arguments ``build`` takes (such as the folder
+        of a pretrained model) before building; raises, with a message saying what to do,
+        when the pipeline cannot be built with them. :func:`describe` does not call it.
+
+    Notes
+    -----
+    ``build`` may take keyword-only arguments (a model folder, say): :func:`make` passes
+    them on, and :func:`describe` builds with their defaults.
     """
 
     name: str
-    build: Callable[[], Any]
+    build: Callable[..., Any]
     summary: str
     details: str = ""
     search_space: Mapping[str, list] = field(default_factory=dict)
     feature_step: str = "features"
+    check: Callable[..., None] | None = None
 
 
 _REGISTRY: dict[str, PipelineSpec] = {}
@@ -77,7 +89,7 @@ def available() -> list[str]:
     Examples
     --------
     >>> import pipelines
-    >>> pipelines.available()
+    >>> pipelines.available()[:3]
     ['handcrafted-svm', 'handcrafted-xgb', 'mfcc-svm']
     """
     return sorted(_REGISTRY)
@@ -117,10 +129,12 @@ def make(name: str, **params: Any) -> Any:
         One of :func:`available`.
     **params
         Parameters of the pipeline. Names with a double underscore are the pipeline's own
-        (``svc__estimator__C=10``; see ``make(name).get_params()``). Plain names go to the
-        feature-extraction step: ``memory`` (a cache folder or ``joblib.Memory``, so that
-        clips are extracted once across fits), ``n_jobs``, ``verbose``, ``sr`` and the
-        other parameters of the feature transformer.
+        (``svc__estimator__C=10``; see ``make(name).get_params()``). Names the pipeline's
+        builder takes (such as ``whisper_model``, the model folder of the Whisper pipelines)
+        go to it. Other plain names go to the feature-extraction step: ``memory`` (a cache
+        folder or ``joblib.Memory``, so that clips are extracted once across fits),
+        ``n_jobs``, ``verbose``, ``sr`` and the other parameters of the feature transformer
+        (of each transformer of a ``FeatureUnion`` that takes them).
 
     Returns
     -------
@@ -143,21 +157,35 @@ def make(name: str, **params: Any) -> Any:
     (1, 3.0)
     """
     spec = get_spec(name)
-    pipeline = spec.build()
-    feature_params = pipeline.named_steps[spec.feature_step].get_params(deep=False)
+    takes = inspect.signature(spec.build).parameters
+    build_args = {key: params.pop(key) for key in list(params)
+                  if key in takes and takes[key].kind is inspect.Parameter.KEYWORD_ONLY}
+    if spec.check is not None:
+        spec.check(**build_args)
+    pipeline = spec.build(**build_args)
+    step = pipeline.named_steps[spec.feature_step]
+    # A FeatureUnion passes the shorthand parameters on to each of its transformers.
+    targets = [
+        (f"{spec.feature_step}__{member}", transformer.get_params(deep=False))
+        for member, transformer in getattr(step, "transformer_list", [])
+        if hasattr(transformer, "get_params")
+    ] or [(spec.feature_step, step.get_params(deep=False))]
     routed = {}
     for key, value in params.items():
         if "__" in key:
             routed[key] = value
-        elif key in feature_params:
-            routed[f"{spec.feature_step}__{key}"] = value
-        else:
+            continue
+        hits = [f"{prefix}__{key}" for prefix, taken in targets if key in taken]
+        if not hits:
+            accepted = sorted({p for _, taken in targets for p in taken}
+                              | {k for k, v in takes.items() if v.kind is v.KEYWORD_ONLY})
             raise ValueError(
                 f"pipeline {name!r} has no parameter {key!r}. Plain names go to its "
-                f"{spec.feature_step!r} step, which takes {sorted(feature_params)}; other "
+                f"{spec.feature_step!r} step, which takes {accepted}; other "
                 "steps' parameters are named step__parameter, as listed by "
                 f"pipelines.make({name!r}).get_params()"
             )
+        routed.update(dict.fromkeys(hits, value))
     valid = pipeline.get_params(deep=True)
     unknown = sorted(key for key in routed if key not in valid)
     if unknown:

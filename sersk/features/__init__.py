@@ -4,6 +4,9 @@ Transformers take a list of audio inputs (paths, ``(waveform, sample_rate)`` tup
 waveforms at ``sr``) and return pooled statistics with named columns, or per-clip frames and
 fixed-length sequences for sequence models. Each is paired with a function on one waveform
 that returns a time-major ``(n_frames, n_coefficients)`` matrix.
+
+Embeddings from pretrained speech encoders (:class:`WhisperEncoderEmbedding`,
+:class:`Wav2Vec2Embedding`) live in :mod:`sersk.features.encoders`, imported on first use.
 """
 
 from ._base import AudioBatchError, FrameFeatureTransformer, check_audio_batch
@@ -53,3 +56,19 @@ __all__ = [
     "stft_magnitude",
     "zero_crossing_rate",
 ]
+
+# Loaded on first access, so that `import sersk.features` does not import the encoders.
+_ENCODERS = ("Wav2Vec2Embedding", "WhisperEncoderEmbedding")
+__all__ += list(_ENCODERS)
+
+
+def __getattr__(name):
+    if name in _ENCODERS:
+        from . import encoders
+
+        return getattr(encoders, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ENCODERS))
