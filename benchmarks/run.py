@@ -178,7 +178,7 @@ def _warm_cache(pipeline: Any, X: list) -> float:
 
 def run_one(
     corpus: str, frame: pd.DataFrame, name: str, protocol: str, args: argparse.Namespace,
-    cache: Path, extraction: dict[str, float],
+    cache: Path, extraction: dict[tuple[str, str], float],
 ) -> pd.DataFrame:
     """Cross-validate one pipeline under one protocol; log it; its per-fold rows."""
     import pipelines
@@ -189,7 +189,7 @@ def run_one(
     y = frame["emotion"].to_numpy()
     speakers = frame["speaker"].to_numpy()
     model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs)
-    key = _feature_key(model)
+    key = (corpus, _feature_key(model))  # timed once per corpus and feature set
     label = f"{corpus}/{name}/{protocol}"
     if key not in extraction:
         extraction[key] = _warm_cache(model, X)
