@@ -23,6 +23,7 @@ from sersk.features import (
     StatisticsPooling,
     ZeroCrossingRate,
 )
+from sersk.samplers import AudioAugmenter, SpecAugment
 
 _TINY_STFT = {"n_fft": 8, "win_length": 4, "hop_length": 2, "sr": 1000}
 
@@ -68,17 +69,59 @@ _AUDIO_EXPECTED_FAILURES = {
 def _expected_failed_checks(estimator):
     if isinstance(estimator, tuple(type(t) for t in AUDIO_TRANSFORMERS)):
         return _AUDIO_EXPECTED_FAILURES
+    if type(estimator).__name__ in ("MLPClassifier", "CRNNClassifier"):
+        return _KERAS_EXPECTED_FAILURES
     return {}
 
 
 # StatisticsPooling and FixedLengthSequence take batches of variable-length frame matrices
 # (their tags say 3-D input, no 2-D), so scikit-learn skips the checks that need a 2-D matrix;
-# their behaviour is tested in test_features.py.
+# their behaviour is tested in test_features.py. So do the samplers: AudioAugmenter takes audio
+# inputs, SpecAugment 3-D sequences (see test_samplers.py).
 @parametrize_with_checks(
-    [*AUDIO_TRANSFORMERS, StatisticsPooling(), FixedLengthSequence()],
+    [*AUDIO_TRANSFORMERS, StatisticsPooling(), FixedLengthSequence(), AudioAugmenter(),
+     SpecAugment()],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# The Keras classifiers (the keras extra): every check trains a network, about ten minutes for
+# all of them on two cores, hence slow. CRNNClassifier takes 3-D sequences, so scikit-learn
+# skips nearly every check for it (test_keras_models.py tests it); MLPClassifier runs them all.
+try:
+    from sersk.models.keras import CRNNClassifier, MLPClassifier
+except ImportError:
+    KERAS_CLASSIFIERS = []
+else:
+    _TINY_TRAINING = {"fit__epochs": 2, "validation_split": 0.0}
+    KERAS_CLASSIFIERS = [
+        MLPClassifier(model__hidden_units=(8,), **_TINY_TRAINING),
+        CRNNClassifier(model__conv_filters=(2,), model__rnn_units=(2,), **_TINY_TRAINING),
+    ]
+
+_KERAS_EXPECTED_FAILURES = {
+    "check_mixin_order": (
+        "scikeras's KerasClassifier puts ClassifierMixin after BaseEstimator; the classes say "
+        "they are classifiers through __sklearn_tags__ instead"
+    ),
+    "check_estimator_tags_renamed": (
+        "scikeras keeps _more_tags for older scikit-learn; __sklearn_tags__ is defined too"
+    ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch training: a weight of 2 and a duplicated sample give different batches"
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(
+    # TensorFlow's EagerTensor.__array__ lacks numpy 2's copy= keyword; not sersk's to fix.
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+@parametrize_with_checks(KERAS_CLASSIFIERS, expected_failed_checks=_expected_failed_checks)
+def test_keras_classifiers_are_sklearn_compatible(estimator, check):
     check(estimator)
 
 

@@ -243,6 +243,12 @@ class AudioAugmenter(_AugmentingSampler):
         return X_res, y_res
 
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True  # file paths
+        return tags
+
+
 def _copies_of(augmenter: AudioAugmenter, index: int, source, cache) -> tuple[int, list]:
     """Worker: the ``n_copies`` altered waveforms of one clip, through the cache."""
     from ..features._cache import content_key

@@ -62,4 +62,5 @@ class _AugmentingSampler(BaseSampler):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
+        tags.input_tags.sparse = False
         return tags

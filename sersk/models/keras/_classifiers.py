@@ -80,6 +80,22 @@ class _Batches(keras.utils.PyDataset):
         self._shuffle()
 
 
+class _ValidationUAR(keras.callbacks.Callback):
+    """Adds ``val_uar`` (unweighted average recall on the held-out clips) to the epoch logs."""
+
+    def __init__(self, X, y):
+        super().__init__()
+        self.X = X
+        self.labels = np.argmax(y, axis=1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ...metrics import unweighted_average_recall
+
+        predicted = np.argmax(self.model.predict(self.X, verbose=0, batch_size=256), axis=1)
+        if logs is not None:
+            logs["val_uar"] = float(unweighted_average_recall(self.labels, predicted))
+
+
 def _never(self) -> bool:
     return False
 
@@ -113,6 +129,7 @@ class _SerskKerasClassifier(KerasClassifier):
         "fit__batch_size": [Interval(Integral, 1, None, closed="left")],
         "fit__epochs": [Interval(Integral, 1, None, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "monitor": [StrOptions({"loss", "uar"})],
         "early_stopping_patience": [Interval(Integral, 1, None, closed="left"), None],
         "reduce_lr_patience": [Interval(Integral, 1, None, closed="left"), None],
         "reduce_lr_factor": [Interval(Real, 0, 1, closed="neither")],
@@ -191,8 +208,14 @@ class _SerskKerasClassifier(KerasClassifier):
         """
         self._validate_params()
         self.classes_ = None  # scikeras's target encoder infers the classes when None
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
         X = self._as_float_array(X)
         y = np.asarray(y)
+        if np.unique(y).size < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got "
+                             f"only class {np.unique(y).tolist()}")
         if groups is not None:
             groups = np.asarray(groups)
             if groups.shape != (len(X),):
@@ -211,17 +234,38 @@ class _SerskKerasClassifier(KerasClassifier):
             weights *= compute_sample_weight(self.class_weight, y).astype(np.float32)
         if sample_weight is not None:
             weights *= np.asarray(sample_weight, dtype=np.float32)
-        y_encoded = self.target_encoder_.transform(y).astype(np.float32)
+            if not weights.any():
+                raise ValueError("every sample weight is zero: there is nothing to train on")
+        # One-hot targets for every problem, binary included (scikeras would give binary
+        # problems a single ordinal column); prediction decodes with scikeras's encoder.
+        codes = np.searchsorted(self.classes_, y)
+        y_encoded = np.eye(len(self.classes_), dtype=np.float32)[codes]
         X = self.feature_encoder_.transform(X)
         train, val = self._inner_split(y, groups)
         self._train(X, y_encoded, weights, train, val)
         return self
 
     def _as_float_array(self, X) -> np.ndarray:
-        if isinstance(X, list):
-            X = np.stack([np.asarray(x) for x in X]) if X else np.empty((0,))
-        X = np.asarray(X)
-        return X.astype(np.float32) if X.dtype.kind in "fiub" else X
+        from sklearn.utils.validation import check_array
+
+        # float32 whatever comes in (a scaler's float64, integers): Keras computes in float32.
+        return check_array(X, accept_sparse=False, allow_nd=True, dtype=np.float32,
+                           ensure_min_samples=1, input_name="X")
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        if X is not None:
+            X = self._as_float_array(X)
+            if not reset and hasattr(self, "X_shape_") and X.shape[1:] != self.X_shape_[1:]:
+                if X.ndim == 2 and len(self.X_shape_) == 2:
+                    raise ValueError(
+                        f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                        f"{self.X_shape_[1]} features as input"
+                    )
+                raise ValueError(
+                    f"X has samples of shape {X.shape[1:]}, but {type(self).__name__} was "
+                    f"fitted on samples of shape {tuple(self.X_shape_[1:])}"
+                )
+        return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
 
     def _seed(self) -> int | None:
         if self.random_state is None:
@@ -258,18 +302,24 @@ class _SerskKerasClassifier(KerasClassifier):
         train, val = next(cv.split(np.zeros(n), y))
         return train, val
 
-    def _callbacks(self, has_validation: bool) -> list:
-        monitor = "val_loss" if has_validation else "loss"
-        callbacks = []
-        if self.early_stopping_patience is not None and has_validation:
+    def _callbacks(self, validation) -> list:
+        if validation is None:
+            monitor, mode, callbacks = "loss", "min", []
+        elif self.monitor == "uar":
+            monitor, mode = "val_uar", "max"
+            callbacks = [_ValidationUAR(validation[0], validation[1])]
+        else:
+            monitor, mode, callbacks = "val_loss", "min", []
+        if self.early_stopping_patience is not None and validation is not None:
             callbacks.append(keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=self.early_stopping_patience,
+                monitor=monitor, mode=mode, patience=self.early_stopping_patience,
                 restore_best_weights=True,
             ))
         if self.reduce_lr_patience is not None:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, factor=self.reduce_lr_factor, patience=self.reduce_lr_patience,
-                min_lr=self.optimizer__learning_rate / 100, verbose=0,
+                monitor=monitor, mode=mode, factor=self.reduce_lr_factor,
+                patience=self.reduce_lr_patience, min_lr=self.optimizer__learning_rate / 100,
+                verbose=0,
             ))
         return callbacks
 
@@ -280,7 +330,7 @@ class _SerskKerasClassifier(KerasClassifier):
                            mixup_alpha=self.mixup_alpha, seed=seed)
         validation = None if val is None else (X[val], y[val], w[val])
         fit = {"epochs": self.fit__epochs, "validation_data": validation,
-                   "callbacks": self._callbacks(val is not None), "verbose": self.verbose}
+               "callbacks": self._callbacks(validation), "verbose": self.verbose}
         if self._random_state is None:
             history = self.model_.fit(batches, **fit)
         else:
@@ -291,7 +341,10 @@ class _SerskKerasClassifier(KerasClassifier):
                          for key, values in history.history.items()}
         self.n_epochs_ = len(self.history_["loss"])
         if val is not None:
-            self.best_epoch_ = int(np.argmin(self.history_["val_loss"])) + 1
+            if self.monitor == "uar":
+                self.best_epoch_ = int(np.argmax(self.history_["val_uar"])) + 1
+            else:
+                self.best_epoch_ = int(np.argmin(self.history_["val_loss"])) + 1
         self.n_train_ = len(train)
         self.n_validation_ = 0 if val is None else len(val)
 
@@ -349,8 +402,11 @@ class CRNNClassifier(_SerskKerasClassifier):
         Share of the training data held out for early stopping and learning-rate reduction;
         whole speakers when ``fit`` is given ``groups``. 0 trains ``fit__epochs`` epochs
         without validation.
+    monitor : {"loss", "uar"}, default="loss"
+        What early stopping and learning-rate reduction watch on the held-out clips: the
+        (class-weighted) cross-entropy, or the UAR of the predictions.
     early_stopping_patience : int or None, default=10
-        Epochs without a lower validation loss before training stops (the best epoch's
+        Epochs without a better monitored value before training stops (the best epoch's
         weights are kept). None disables early stopping.
     reduce_lr_patience : int or None, default=4
         Epochs without improvement before the learning rate is multiplied by
@@ -446,6 +502,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         fit__batch_size=32,
         fit__epochs=60,
         validation_split=0.15,
+        monitor="loss",
         early_stopping_patience=10,
         reduce_lr_patience=4,
         reduce_lr_factor=0.5,
@@ -477,6 +534,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         self.fit__batch_size = fit__batch_size
         self.fit__epochs = fit__epochs
         self.validation_split = validation_split
+        self.monitor = monitor
         self.early_stopping_patience = early_stopping_patience
         self.reduce_lr_patience = reduce_lr_patience
         self.reduce_lr_factor = reduce_lr_factor
@@ -527,7 +585,7 @@ class MLPClassifier(_SerskKerasClassifier):
     model__input_noise : float, default=0.0
         See :func:`build_mlp`.
     optimizer, optimizer__learning_rate, optimizer__weight_decay, fit__batch_size, \
-fit__epochs, validation_split, early_stopping_patience, reduce_lr_patience, \
+fit__epochs, validation_split, monitor, early_stopping_patience, reduce_lr_patience, \
 reduce_lr_factor, mixup_alpha, class_weight, random_state, verbose
         As in :class:`CRNNClassifier`; ``fit__epochs`` defaults to 100.
 
@@ -578,6 +636,7 @@ reduce_lr_factor, mixup_alpha, class_weight, random_state, verbose
         fit__batch_size=32,
         fit__epochs=100,
         validation_split=0.15,
+        monitor="loss",
         early_stopping_patience=10,
         reduce_lr_patience=4,
         reduce_lr_factor=0.5,
@@ -598,6 +657,7 @@ reduce_lr_factor, mixup_alpha, class_weight, random_state, verbose
         self.fit__batch_size = fit__batch_size
         self.fit__epochs = fit__epochs
         self.validation_split = validation_split
+        self.monitor = monitor
         self.early_stopping_patience = early_stopping_patience
         self.reduce_lr_patience = reduce_lr_patience
         self.reduce_lr_factor = reduce_lr_factor
