@@ -11,6 +11,7 @@ defaults were chosen, :func:`make` builds one (a fresh, unfitted scikit-learn ``
 from . import (
     _classic,  # noqa: F401  (registers the classic pipelines)
     _encoders,  # noqa: F401  (registers the Whisper pipelines)
+    _neural,  # noqa: F401  (registers the Keras pipelines)
 )
 from ._registry import PipelineSpec, available, describe, get_spec, make, register
 
