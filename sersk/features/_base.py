@@ -128,13 +128,25 @@ def _is_numeric_matrix(X) -> bool:
     return True
 
 
+_BLAS = None
+
+
+def _blas_controller():
+    """One threadpoolctl controller per process: building one scans every loaded library,
+    which costs several milliseconds, too much on the single-clip prediction path."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS
+
+
 def _extract_chunk(transformer, chunk):
     """Worker: frame matrices (or the error) for a list of (index, source, name)."""
-    from threadpoolctl import threadpool_limits
-
     # Parallelism is over clips; a multi-threaded BLAS on these small products only contends
     # (measured: a 64x257x370 product takes 7 ms on two OpenBLAS threads, 0.1 ms on one).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _extract_each(transformer, chunk)
 
 
