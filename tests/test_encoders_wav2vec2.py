@@ -62,7 +62,7 @@ def clips():
 
 
 def test_shape_names_and_frames(tiny_models, clips):
-    features = Wav2Vec2Embedding(model=tiny_models["wav2vec2-masked"])
+    features = Wav2Vec2Embedding(model=tiny_models["wav2vec2-masked"], pooling="mean_std")
     X = features.fit_transform(clips)
     assert X.shape == (len(clips), 2 * HIDDEN) and np.isfinite(X).all()
     assert list(features.get_feature_names_out()[[0, HIDDEN]]) == [

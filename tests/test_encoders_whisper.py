@@ -133,7 +133,8 @@ def test_log_mel_matches_transformers_whisper_feature_extractor():
 
 # --- embeddings ------------------------------------------------------------------------------
 def test_shape_names_and_pooling(tiny_whisper, clips):
-    features = WhisperEncoderEmbedding(model=tiny_whisper, pad_to_seconds=2.0)
+    features = WhisperEncoderEmbedding(model=tiny_whisper, pad_to_seconds=2.0,
+                                       pooling="mean_std")
     X = features.fit_transform(clips[:3])
     assert X.shape == (3, 2 * WIDTH) and X.dtype == np.float32
     assert np.isfinite(X).all()
@@ -240,7 +241,7 @@ def test_cache_hits_and_keys(tiny_whisper, clips, tmp_path, monkeypatch):
         np.testing.assert_array_equal(again.fit_transform(clips[:4]), expected)
     # Another layer, another padding or another model misses.
     other = write_tiny_whisper(tmp_path / "other-model", seed=1)
-    for params in ({"layer": 1}, {"pad_to_seconds": None}, {"model": str(other)},
+    for params in ({"layer": 1}, {"pad_to_seconds": 5.0}, {"model": str(other)},
                    {"compute_type": "float32"}):
         with pytest.raises(Exception, match="the encoder ran|could not be used"):
             WhisperEncoderEmbedding(model=tiny_whisper, memory=str(cache)).set_params(

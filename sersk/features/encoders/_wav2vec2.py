@@ -233,7 +233,7 @@ class Wav2Vec2Embedding(EncoderEmbedding):
     trim_db : float or None, default=None
         Cut leading and trailing stretches more than this many dB below the clip's peak
         before encoding; None keeps the whole clip.
-    pooling : {"mean_std", "mean", "stats", "frames"} or transformer, default="mean_std"
+    pooling : {"mean", "mean_std", "stats", "frames"} or transformer, default="mean"
         As in :class:`WhisperEncoderEmbedding`.
     n_jobs : int, default=None
         Processes for extraction (-1: all cores); each loads its own copy of the model.
@@ -260,7 +260,7 @@ class Wav2Vec2Embedding(EncoderEmbedding):
     >>> from sersk.features.encoders import Wav2Vec2Embedding
     >>> features = Wav2Vec2Embedding(model="microsoft/wavlm-base-plus", layer=6)  # doctest: +SKIP
     >>> features.fit_transform(["a.wav", "b.flac"]).shape                       # doctest: +SKIP
-    (2, 1536)
+    (2, 768)
     """
 
     _parameter_constraints: dict = {
@@ -273,7 +273,7 @@ class Wav2Vec2Embedding(EncoderEmbedding):
 
     def __init__(
         self, *, model=None, layer=-1, layer_weights=None, device="cpu", batch_size=8,
-        n_threads=1, trim_db=None, pooling="mean_std", n_jobs=None, memory=None,
+        n_threads=1, trim_db=None, pooling="mean", n_jobs=None, memory=None,
         verbose=False,
     ):
         self.model = model

@@ -179,7 +179,7 @@ def whisper_encoder_frames(
     y: np.ndarray,
     model: str | os.PathLike,
     layer: int | None = None,
-    pad_to_seconds: float | None = 10.0,
+    pad_to_seconds: float | None = None,
     compute_type: str = "int8",
     device: str = "cpu",
     n_threads: int = 1,
@@ -231,12 +231,14 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
         writes. Required.
     layer : int, default=None
         Encoder layer whose output is used, 1 for the first; negative values count from the
-        last (-1 is the last). None is the last. Only the layers up to it are run.
-    pad_to_seconds : float in (0, 30] or None, default=10.0
+        last (-1 is the last). None is the last. Only the layers up to it are run, so an
+        early layer is also a faster one. For emotion, early-middle layers beat the last by
+        far (see Notes).
+    pad_to_seconds : float in (0, 30] or None, default=None
         Zero-pad shorter clips to this duration before encoding, as Whisper (trained on 30 s
         windows) pads every input to 30 s; the padded frames only give the audio frames
         context and are left out of the pooling. None encodes each clip at its own length:
-        fastest, but further from what Whisper was trained on.
+        fastest, and as good as padding for the early layers (not for the last, see Notes).
     compute_type : {"int8", "int8_float32", "float32", "float16", "int8_float16", "bfloat16",
         "default"}, default="int8"
         CTranslate2's compute type: "int8" quantises the weights (about twice as fast as
@@ -252,9 +254,10 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     trim_db : float or None, default=None
         Cut leading and trailing stretches more than this many dB below the clip's peak
         before encoding; None keeps the whole clip.
-    pooling : {"mean_std", "mean", "stats", "frames"} or transformer, default="mean_std"
-        ``"mean_std"``: mean and standard deviation of every encoder channel over the audio
-        frames (``2 * d_model`` columns); ``"mean"``: the mean alone; ``"stats"``: the full
+    pooling : {"mean", "mean_std", "stats", "frames"} or transformer, default="mean"
+        ``"mean"``: the mean of every encoder channel over the frames that hold audio
+        (``d_model`` columns); ``"mean_std"``: mean and standard deviation (``2 * d_model``
+        columns); ``"stats"``: the full
         :class:`~sersk.features.StatisticsPooling`; ``"frames"``: the per-clip frame matrices;
         or a transformer applied to them.
     n_jobs : int, default=None
@@ -272,6 +275,29 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     n_channels_ : int
         Channels of the encoder frames (the model's width, 512 for Whisper base).
 
+    Notes
+    -----
+    With Whisper base on EmoDB (7 emotions, speaker-independent 5-fold cross-validation, the
+    mean over the audio frames, a logistic regression with C=1), UAR by layer (of 6) and
+    padding:
+
+    =====  ========  ======  =======
+    layer  unpadded  to 5 s  to 10 s
+    =====  ========  ======  =======
+    1      0.856
+    2      0.918     0.922   0.926
+    3      0.918     0.920   0.920
+    4      0.883     0.895   0.915
+    5                        0.865
+    6      0.800     0.820   0.845
+    =====  ========  ======  =======
+
+    The last layer, made to feed the text decoder, is the worst for emotion, and needs the
+    padding (the context Whisper was trained with); the early-middle layers need neither the
+    later layers nor the padding, which makes them several times faster too. int8 and float32
+    weights gave the same UAR (0.921 and 0.918 at layer 3, unpadded). The named pipelines
+    ``whisper-*`` use layer 2, unpadded.
+
     See Also
     --------
     whisper_log_mel : Whisper's front end.
@@ -283,7 +309,7 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     >>> from sersk.features.encoders import WhisperEncoderEmbedding
     >>> features = WhisperEncoderEmbedding(model="models/whisper-base")   # doctest: +SKIP
     >>> features.fit_transform(["a.wav", "b.flac"]).shape                 # doctest: +SKIP
-    (2, 1024)
+    (2, 512)
     """
 
     _parameter_constraints: dict = {
@@ -297,8 +323,8 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     }
 
     def __init__(
-        self, *, model=None, layer=None, pad_to_seconds=10.0, compute_type="int8",
-        device="cpu", batch_size=8, n_threads=1, trim_db=None, pooling="mean_std",
+        self, *, model=None, layer=None, pad_to_seconds=None, compute_type="int8",
+        device="cpu", batch_size=8, n_threads=1, trim_db=None, pooling="mean",
         n_jobs=None, memory=None, verbose=False,
     ):
         self.model = model
