@@ -37,8 +37,10 @@ SPEC_AUGMENT_PARAMS: dict[str, Any] = {"n_copies": 1}
 
 
 def _keras():
+    import importlib
+
     try:
-        from sersk.models import keras
+        keras = importlib.import_module("sersk.models.keras")
     except ImportError as exc:
         raise ImportError(
             f"the neural pipelines need TensorFlow and scikeras: pip install 'sersk[keras]' "

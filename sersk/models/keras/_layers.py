@@ -110,6 +110,14 @@ class MaskedAveragePooling(keras.layers.Layer):
     Called as ``layer([x, mask])`` with a float mask of shape ``(batch, n_frames, 1)``.
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # A recurrent layer's output carries Keras's own mask; the average consumes it.
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
     def call(self, inputs):
         x, mask = inputs
         total = ops.sum(x * mask, axis=1)
