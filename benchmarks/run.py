@@ -3,6 +3,11 @@
     python -m benchmarks.run                                # RAVDESS if found, else synthetic
     python -m benchmarks.run --corpus emodb ravdess --protocol speaker random
     python -m benchmarks.run --corpus synthetic --pipelines mfcc-svm --folds 2 --no-mlflow
+    python -m benchmarks.run --corpus ravdess emodb --whisper-model models/whisper-base
+
+The Whisper pipelines run when a Whisper model folder is given (``--whisper-model`` or
+``$SERSK_WHISPER_MODEL``; ``python -m benchmarks.whisper_model --out DIR`` makes one), and are
+otherwise left out, with a line saying so.
 
 Every corpus x pipeline x protocol is cross-validated (speaker-independent by default), logged
 as one MLflow run (see sersk.tracking), and summarised in a table printed here and written to
@@ -34,6 +39,7 @@ from ._report import PROTOCOL_DESCRIPTIONS, SYNTHETIC_NOTE, format_table, summar
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = "synthetic"
 DATA_HOME_ENV = "SERSK_DATA_HOME"
+WHISPER_MODEL_ENV = "SERSK_WHISPER_MODEL"
 
 
 class UsageError(Exception):
@@ -91,8 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pipelines", nargs="+", choices=pipelines.available(), metavar="NAME",
-        default=pipelines.available(),
-        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())})",
+        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())}; "
+        "the Whisper ones only with a Whisper model)",
+    )
+    parser.add_argument(
+        "--whisper-model", metavar="DIR", default=os.environ.get(WHISPER_MODEL_ENV) or None,
+        help=f"Whisper model folder (CTranslate2) for the whisper-* pipelines (default: "
+        f"${WHISPER_MODEL_ENV}); `python -m benchmarks.whisper_model --out DIR` makes one",
     )
     parser.add_argument(
         "--protocol", nargs="+", choices=["speaker", "random"], default=["speaker"],
@@ -156,6 +167,38 @@ def load(corpus: str, args: argparse.Namespace) -> pd.DataFrame:
         raise UsageError(str(exc)) from exc
 
 
+def needs_whisper_model(name: str) -> bool:
+    """Whether a named pipeline is built on a Whisper model folder."""
+    import inspect
+
+    import pipelines
+
+    return "whisper_model" in inspect.signature(pipelines.get_spec(name).build).parameters
+
+
+def choose_pipelines(args: argparse.Namespace) -> list[str]:
+    """The pipelines to run. Without a Whisper model, the Whisper pipelines are left out, and
+    the run says so; naming one with --pipelines is then a usage error."""
+    import pipelines
+
+    names = list(dict.fromkeys(args.pipelines or pipelines.available()))
+    whisper = [name for name in names if needs_whisper_model(name)]
+    if whisper and args.whisper_model is not None:
+        if not (Path(args.whisper_model).expanduser() / "model.bin").is_file():
+            raise UsageError(f"--whisper-model {args.whisper_model}: no model.bin there; "
+                             "`python -m benchmarks.whisper_model --out DIR` makes a model folder")
+        return names
+    if whisper and args.pipelines:
+        raise UsageError(f"{', '.join(whisper)} need(s) a Whisper model: pass --whisper-model "
+                         f"DIR or set ${WHISPER_MODEL_ENV} (`python -m benchmarks.whisper_model "
+                         "--out DIR` makes one)")
+    if whisper:
+        print(f"leaving out {', '.join(whisper)}: no Whisper model (pass --whisper-model DIR or "
+              f"set ${WHISPER_MODEL_ENV}; `python -m benchmarks.whisper_model --out DIR` makes "
+              "one)", flush=True)
+    return [name for name in names if name not in whisper]
+
+
 def _feature_key(pipeline: Any) -> str:
     """Identifies a feature configuration, so each is timed (and extracted) once."""
     import joblib
@@ -188,7 +231,8 @@ def run_one(
     X = audio_inputs(frame)
     y = frame["emotion"].to_numpy()
     speakers = frame["speaker"].to_numpy()
-    model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs)
+    extra = {"whisper_model": args.whisper_model} if needs_whisper_model(name) else {}
+    model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs, **extra)
     key = (corpus, _feature_key(model))  # timed once per corpus and feature set
     label = f"{corpus}/{name}/{protocol}"
     if key not in extraction:
@@ -299,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     corpora, reason = choose_corpora(args)
     print(reason, flush=True)
     try:
+        args.pipelines = choose_pipelines(args)
         frames = {corpus: load(corpus, args) for corpus in corpora}
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

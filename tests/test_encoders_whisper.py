@@ -347,3 +347,28 @@ def test_bad_clips_are_named(tiny_whisper, clips):
     X = [clips[0], np.zeros(16_000, dtype=np.float32), clips[1][:100]]
     with pytest.raises(AudioBatchError, match=r"\[1\].*silen(t|ce)[\s\S]*\[2\].*short"):
         WhisperEncoderEmbedding(model=tiny_whisper).fit_transform(X)
+
+
+def test_benchmark_runs_the_whisper_pipelines_only_with_a_model(tiny_whisper, tmp_path,
+                                                                   monkeypatch, capsys):
+    import argparse
+
+    from benchmarks import run
+
+    monkeypatch.delenv("SERSK_WHISPER_MODEL", raising=False)
+    args = argparse.Namespace(pipelines=None, whisper_model=None)
+    chosen = run.choose_pipelines(args)
+    assert chosen and not any(name.startswith("whisper") for name in chosen)
+    assert "leaving out whisper-handcrafted-logreg" in capsys.readouterr().out
+    with pytest.raises(run.UsageError, match="whisper-svm need.*--whisper-model"):
+        run.choose_pipelines(argparse.Namespace(pipelines=["whisper-svm"], whisper_model=None))
+    with pytest.raises(run.UsageError, match="no model.bin"):
+        run.choose_pipelines(argparse.Namespace(pipelines=["whisper-svm"],
+                                                whisper_model=str(tmp_path)))
+    status = run.main([
+        "--corpus", "synthetic", "--synthetic-speakers", "4", "--synthetic-utterances", "2",
+        "--pipelines", "whisper-logreg", "--whisper-model", tiny_whisper, "--folds", "2",
+        "--no-mlflow", "--out", str(tmp_path / "bench"),
+    ])
+    assert status == 0
+    assert "whisper-logreg" in (tmp_path / "bench" / "summary.md").read_text()
