@@ -414,7 +414,9 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
         if not todo:
             return
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
-        n_chunks = min(len(todo), max(1, n_jobs) * 4)
+        # Many small chunks: the last one to finish leaves the other workers idle, so it should
+        # be short (16 per worker, but no chunk under 8 clips, which would cost more to ship).
+        n_chunks = max(1, min(max(1, n_jobs) * 16, len(todo) // 8))
         size = math.ceil(len(todo) / n_chunks)
         chunks = [
             [(i, sources[i], names[i]) for i in todo[start : start + size]]
