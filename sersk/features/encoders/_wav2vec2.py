@@ -81,6 +81,13 @@ def _preprocessor_config(source: str) -> dict:
     return {}
 
 
+@lru_cache(maxsize=8)
+def _hub_config(name: str) -> dict:
+    from transformers import AutoConfig
+
+    return AutoConfig.from_pretrained(name).to_dict()
+
+
 @lru_cache(maxsize=2)
 def _load(source: str, stamp: tuple, device: str) -> _Loaded:
     return _Loaded(source, device)
@@ -299,9 +306,7 @@ class Wav2Vec2Embedding(EncoderEmbedding):
     def _config(self) -> dict:
         source = self._source()
         if _is_hub_name(source):
-            from transformers import AutoConfig
-
-            return AutoConfig.from_pretrained(source).to_dict()
+            return _hub_config(source)
         return json.loads((Path(source) / "config.json").read_text(encoding="utf-8"))
 
     def _layers(self):
