@@ -198,6 +198,16 @@ def test_padding_changes_the_frames_but_not_their_number(tiny_whisper, clips):
     assert not np.allclose(unpadded, padded)
 
 
+def test_trim_db_encodes_the_voice_without_the_room_tone(tiny_whisper):
+    rng = np.random.default_rng(0)
+    room = (1e-4 * rng.standard_normal(8_000)).astype(np.float32)  # 0.5 s, -80 dB
+    y = np.concatenate([room, voice_like(duration=1.0), room])
+    whole = WhisperEncoderEmbedding(model=tiny_whisper, pooling="frames").fit_transform([y])
+    trimmed = WhisperEncoderEmbedding(model=tiny_whisper, pooling="frames",
+                                      trim_db=30.0).fit_transform([y])
+    assert whole[0].shape[0] == 100 and 48 <= trimmed[0].shape[0] <= 52
+
+
 def test_clips_longer_than_30_s_are_encoded_in_windows(tiny_whisper):
     y = np.tile(voice_like(duration=1.0), 65)[:-50]  # 65 s: three windows of 21.7 s
     frames = whisper_encoder_frames(y=y, model=tiny_whisper, pad_to_seconds=30.0)
