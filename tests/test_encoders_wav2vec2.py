@@ -70,9 +70,11 @@ def test_shape_names_and_frames(tiny_models, clips):
     frames = features.set_params(pooling="frames").fit_transform(clips[:2])
     # The tiny front end: one frame per 80 samples, less the edges of its convolutions.
     assert [f.shape for f in frames] == [(59, HIDDEN), (109, HIDDEN)]
+    # The function runs here with a multi-threaded BLAS, the transformer's extraction with one
+    # thread: float32 sums in another order (seen: 4e-5 relative on 2 of 944 values).
     np.testing.assert_allclose(
         wav2vec2_frames(y=clips[0], model=tiny_models["wav2vec2-masked"]), frames[0],
-        rtol=1e-5, atol=1e-6)
+        rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", list(MODELS))
