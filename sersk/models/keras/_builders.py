@@ -19,6 +19,10 @@ from ._layers import FrameMask, FrameStandardization, MaskedAveragePooling, Mask
 __all__ = ["build_crnn", "build_mlp"]
 
 CONV_LAYOUTS = ("1d", "2d", "2d-time-distributed")
+
+# Moving statistics of batch normalisation follow the batch statistics within ~20 steps
+# (Keras's default, 0.99, needs hundreds, and early stopping often keeps an early epoch).
+BN_MOMENTUM = 0.9
 RECURRENT_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple": layers.SimpleRNN}
 
 
@@ -49,7 +53,7 @@ def _dense_head(x, *, dense_units, dropout, batch_norm, regularizer, n_classes):
     for units in dense_units:
         x = layers.Dense(units, use_bias=not batch_norm, kernel_regularizer=regularizer)(x)
         if batch_norm:
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = layers.Activation("relu")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
@@ -119,10 +123,14 @@ def build_crnn(
     dense_units : sequence of int, default=(64,)
         Dense layers before the softmax output.
     dropout : float, default=0.3
-        Dropout after every block and dense layer.
+        Dropout after the last convolution block, between and after the recurrent layers,
+        and after every dense layer. Never between convolution blocks: the variance it adds
+        in training would reach the next block's batch normalisation, whose statistics would
+        then not fit predictions.
     recurrent_dropout : float, default=0.0
         Dropout on the recurrent state.
     batch_norm : bool, default=True
+        Batch normalisation in every convolution block.
     l1, l2 : float, default=0.0, 1e-4
         Weight penalties on every convolution, recurrent and dense kernel.
     input_noise : float, default=0.0
@@ -173,15 +181,17 @@ def build_crnn(
 
     block = {"kernel_regularizer": regularizer, "use_bias": not batch_norm, "padding": "same"}
     if conv == "1d":
-        for filters in conv_filters:
+        for i, filters in enumerate(conv_filters):
             x = layers.Conv1D(filters, kernel_size, **block)(x)
-            x = _after_conv(x, batch_norm, dropout, layers.MaxPooling1D, pool_size)
+            x = _after_conv(x, batch_norm, _block_dropout(i, conv_filters, dropout),
+                            layers.MaxPooling1D, pool_size)
         steps_pool = pool_size ** len(conv_filters)
     elif conv == "2d":
         x = layers.Reshape((n_frames, x.shape[-1], 1))(x)
-        for filters in conv_filters:
+        for i, filters in enumerate(conv_filters):
             x = layers.Conv2D(filters, kernel_size, **block)(x)
-            x = _after_conv(x, batch_norm, dropout, layers.MaxPooling2D, pool_size)
+            x = _after_conv(x, batch_norm, _block_dropout(i, conv_filters, dropout),
+                            layers.MaxPooling2D, pool_size)
         x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]))(x)
         steps_pool = pool_size ** len(conv_filters)
     else:
@@ -192,14 +202,14 @@ def build_crnn(
             )
         n_chunks = n_frames // chunk_frames
         x = layers.Reshape((n_chunks, chunk_frames, x.shape[-1], 1))(x)
-        for filters in conv_filters:
+        for i, filters in enumerate(conv_filters):
             x = layers.TimeDistributed(layers.Conv2D(filters, kernel_size, **block))(x)
             if batch_norm:
-                x = layers.BatchNormalization()(x)
+                x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
             x = layers.Activation("relu")(x)
             x = layers.TimeDistributed(
                 layers.MaxPooling2D(pool_size, padding="same"))(x)
-            if dropout:
+            if _block_dropout(i, conv_filters, dropout):
                 x = layers.Dropout(dropout)(x)
         x = layers.TimeDistributed(layers.Flatten())(x)
         steps_pool = chunk_frames
@@ -226,14 +236,26 @@ def build_crnn(
         if dropout:
             x = layers.Dropout(dropout)(x)
 
-    outputs = _dense_head(x, dense_units=dense_units, dropout=dropout, batch_norm=batch_norm,
+    # No batch normalisation after the recurrent or pooled features: dropout before it would
+    # shift its statistics between training and prediction (see _block_dropout).
+    outputs = _dense_head(x, dense_units=dense_units, dropout=dropout, batch_norm=False,
                           regularizer=regularizer, n_classes=meta["n_classes_"])
     return _compile(keras.Model(inputs, outputs, name="crnn"), compile_kwargs)
 
 
+def _block_dropout(index: int, blocks, dropout: float) -> float:
+    """Dropout after a convolution block: after the last one only.
+
+    Dropout between blocks inflates the variance the next block's batch normalisation learns
+    in training, and predictions (without dropout) then see other statistics: on EmoDB
+    log-mel with three 2-D blocks, 0.28 accuracy at prediction against 0.66 in training mode.
+    """
+    return dropout if index == len(blocks) - 1 else 0.0
+
+
 def _after_conv(x, batch_norm, dropout, pooling, pool_size):
     if batch_norm:
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.Activation("relu")(x)
     if pool_size > 1:
         x = pooling(pool_size, padding="same")(x)
