@@ -197,9 +197,10 @@ register(PipelineSpec(
     masked): three 2-D blocks of 16, 32 and 64 filters (3x3, batch normalisation, 2x2 max
     pooling; dropout 0.3 after the last), the feature maps averaged over the valid frames, a
     64-unit dense layer and the softmax: the plain spectrogram CNN of the published projects.
-    The layout is the published one, not tuned: its only EmoDB check (speaker-independent,
-    folds 1-2) gave UAR 0.25 and 0.28, which exposed the batch-normalisation shift described
-    under crnn; it was not repeated after the fix. For a
+    The layout is the published one, not tuned: its only EmoDB checks (speaker-independent
+    folds; fold 1 0.25 with early stopping on the loss, folds 1-2 0.21 and 0.28 on UAR)
+    exposed the batch-normalisation shift described under crnn; they were not repeated after
+    the fix. For a
     recurrent layer over the 2-D blocks, set clf__model__rnn ("lstm", "gru"), and
     clf__model__conv="2d-time-distributed" for the TimeDistributed design.
     """ + _TRAINING.format(epochs=60),
