@@ -62,7 +62,8 @@ def cross_validate_speakers(
     labels: Any = None,
     error_score: str | float = "raise",
     progress: bool | str = False,
-) -> pd.DataFrame:
+    return_predictions: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validate an emotion classifier under a speaker-independent (or -dependent) protocol.
 
     Each fold fits a fresh clone of ``estimator`` on the training clips, predicts the test
@@ -99,6 +100,10 @@ def cross_validate_speakers(
         go on with the next fold.
     progress : bool or str, default=False
         Show a progress bar over the folds; a string is used as its description.
+    return_predictions : bool, default=False
+        Also return every test clip's prediction (the pooled out-of-fold predictions that
+        :func:`sersk.statistics.bootstrap_uar` and
+        :func:`sersk.statistics.paired_speaker_test` take).
 
     Returns
     -------
@@ -116,6 +121,10 @@ def cross_validate_speakers(
 
         ``results.attrs`` holds ``"labels"`` (the class order), ``"protocol"`` and
         ``"n_splits"``.
+    predictions : pandas.DataFrame
+        Only with ``return_predictions=True``: one row per test clip of the completed folds,
+        sorted by clip, with the columns ``index`` (position of the clip in ``X``), ``fold``,
+        ``speaker`` (None without ``speakers``), ``y_true`` and ``y_pred``.
 
     Raises
     ------
@@ -169,6 +178,7 @@ def cross_validate_speakers(
     from tqdm.auto import tqdm
 
     rows: list[dict[str, Any]] = []
+    predicted: list[pd.DataFrame] = []
     splits = tqdm(
         # The random splitter ignores groups (and warns if given them).
         cv.split(np.zeros(n_samples), y, groups=speakers if protocol == "speaker" else None),
@@ -181,7 +191,11 @@ def cross_validate_speakers(
     for fold, (train, test) in enumerate(splits, start=1):
         row = _fold_row(fold, cv.protocol, train, test, speakers)
         try:
-            row.update(_fit_and_score(estimator, X, y, train, test, labels))
+            scores = _fit_and_score(estimator, X, y, train, test, labels)
+            y_pred = scores.pop("y_pred")
+            row.update(scores)
+            if return_predictions:
+                predicted.append(_predictions(fold, test, speakers, y, y_pred))
         except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
             if error_score == "raise":
                 done = _as_frame(rows, labels, cv.protocol, n_splits)
@@ -201,7 +215,25 @@ def cross_validate_speakers(
             )
             row.update(_failed_scores(labels, error_score, exc))
         rows.append(row)
-    return _as_frame(rows, labels, cv.protocol, n_splits)
+    results = _as_frame(rows, labels, cv.protocol, n_splits)
+    if not return_predictions:
+        return results
+    columns = ["index", "fold", "speaker", "y_true", "y_pred"]
+    predictions = (pd.concat(predicted, ignore_index=True) if predicted
+                   else pd.DataFrame(columns=columns))
+    return results, predictions.sort_values("index", ignore_index=True)
+
+
+def _predictions(
+    fold: int, test: np.ndarray, speakers: Any, y: np.ndarray, y_pred: Any
+) -> pd.DataFrame:
+    return pd.DataFrame({
+        "index": test,
+        "fold": fold,
+        "speaker": None if speakers is None else speakers[test],
+        "y_true": y[test],
+        "y_pred": np.asarray(y_pred),
+    })
 
 
 def _fold_row(
@@ -240,6 +272,7 @@ def _fit_and_score(
         "predict_seconds_per_clip": predict_seconds / len(test),
         "confusion_matrix": scores["confusion_matrix"],
         "error": None,
+        "y_pred": y_pred,
     }
 
 
