@@ -40,13 +40,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .plots import confusion_matrix_figure, recall_figure, training_curves_figure
+
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "confusion_matrix_figure",
     "log_cross_validation",
     "log_mlflow_model",
+    "log_search",
     "save_mlflow_model",
     "tracking_uri",
+    "training_history",
 ]
 
 DEFAULT_EXPERIMENT = "sersk"
@@ -107,6 +111,7 @@ def log_cross_validation(
     params: Mapping[str, Any] | None = None,
     metrics: Mapping[str, float] | None = None,
     tags: Mapping[str, Any] | None = None,
+    predictions: pd.DataFrame | None = None,
 ) -> str:
     """Record one cross-validation as an MLflow run.
 
@@ -133,6 +138,10 @@ def log_cross_validation(
         More run-level metrics (step 0), such as the feature extraction time per clip.
     tags : mapping, default=None
         More tags, such as ``{"synthetic": "true"}``.
+    predictions : pandas.DataFrame, default=None
+        The pooled out-of-fold predictions (columns ``speaker``, ``y_true``, ``y_pred``), as
+        ``cross_validate_speakers(..., return_predictions=True)`` returns them. With them, the
+        run also gets the UAR of all clips pooled and its bootstrap interval over speakers.
 
     Returns
     -------
@@ -148,9 +157,19 @@ def log_cross_validation(
       ``labels``, ``params``, and the pipeline's parameters;
     - metrics: ``uar``, ``accuracy``, ``macro_f1``, ``fit_seconds``,
       ``predict_seconds_per_clip`` and ``recall_<label>`` per fold (step = fold number), and
-      ``<metric>_mean`` / ``<metric>_std`` over the completed folds, and ``n_failed_folds``;
+      ``<metric>_mean`` / ``<metric>_std`` over the completed folds, ``n_failed_folds``, and
+      ``chance_uar`` (``1 / n_classes``);
+    - with ``predictions``: ``uar_pooled`` and its 95 % percentile bootstrap interval over
+      speakers, ``uar_ci_low`` and ``uar_ci_high`` (1000 resamples, seed 0; see
+      :func:`sersk.statistics.bootstrap_uar`), and the artifact ``predictions.csv``;
     - artifacts: ``folds.csv`` (the per-fold results), ``confusion_matrix.csv`` and
-      ``confusion_matrix.png`` (summed over the folds; true classes in rows).
+      ``confusion_matrix.png`` (summed over the folds; true classes in rows),
+      ``recall_per_class.png`` (recall of the summed matrix, error bars the standard
+      deviation over folds, chance level as a line).
+
+    See Also
+    --------
+    log_mlflow_model : Add the pipeline fitted on all the data (and its training curves).
     """
     from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
@@ -201,6 +220,7 @@ def log_cross_validation(
             timestamp = int(time.time() * 1000)
             extra = [(_metric_key(k), float(v), 0) for k, v in (metrics or {}).items()
                      if math.isfinite(float(v))]
+            extra += _interval_metrics(predictions, labels)
             metric_list = [Metric(name, value, timestamp, step) for name, value, step
                            in [*_metrics(results, labels, failed), *extra]]
             for batch in _chunks(metric_list, _METRICS_PER_BATCH):
@@ -208,7 +228,7 @@ def log_cross_validation(
             if incomplete:
                 client.set_tag(run_id, "sersk.incomplete", "true")
             with tempfile.TemporaryDirectory() as tmp:
-                for path in _write_artifacts(results, labels, Path(tmp)):
+                for path in _write_artifacts(results, labels, Path(tmp), predictions):
                     client.log_artifact(run_id, str(path))
             status = "FAILED" if incomplete else "FINISHED"
         finally:
@@ -284,7 +304,24 @@ def _total_confusion(results: pd.DataFrame, n_labels: int) -> np.ndarray:
     return total
 
 
-def _write_artifacts(results: pd.DataFrame, labels: list, folder: Path) -> list[Path]:
+def _interval_metrics(
+    predictions: pd.DataFrame | None, labels: list
+) -> list[tuple[str, float, int]]:
+    """Chance level, and the pooled UAR with its bootstrap interval when there are predictions."""
+    from .statistics import bootstrap_uar
+
+    found = [("chance_uar", 1 / len(labels), 0)] if labels else []
+    if predictions is None or not len(predictions):
+        return found
+    interval = bootstrap_uar(predictions["y_true"], predictions["y_pred"],
+                             predictions["speaker"], labels=labels or None)
+    return [*found, ("uar_pooled", interval.uar, 0), ("uar_ci_low", interval.low, 0),
+            ("uar_ci_high", interval.high, 0)]
+
+
+def _write_artifacts(
+    results: pd.DataFrame, labels: list, folder: Path, predictions: pd.DataFrame | None = None,
+) -> list[Path]:
     from .model_selection import tabulate_folds
 
     folds = folder / "folds.csv"
@@ -300,53 +337,24 @@ def _write_artifacts(results: pd.DataFrame, labels: list, folder: Path) -> list[
         ).to_csv(csv)
         png = folder / "confusion_matrix.png"
         confusion_matrix_figure(matrix, labels).savefig(png, dpi=120)
-        paths += [csv, png]
+        bars = folder / "recall_per_class.png"
+        recall, spread, chance = _recalls(results, labels, matrix)
+        recall_figure(recall, errors=spread, chance=chance).savefig(bars, dpi=120)
+        paths += [csv, png, bars]
+    if predictions is not None:
+        paths.append(folder / "predictions.csv")
+        predictions.to_csv(paths[-1], index=False)
     return paths
 
 
-def confusion_matrix_figure(matrix: Any, labels: list, *, title: str | None = None):
-    """A confusion matrix as a matplotlib figure: row-normalised colours, counts in the cells.
-
-    Drawn with the Agg canvas directly, without ``pyplot`` or changing the global backend,
-    so it works on headless machines and inside other programs' matplotlib sessions.
-
-    Parameters
-    ----------
-    matrix : array-like of shape (n_classes, n_classes)
-        Counts, true classes in rows and predicted classes in columns.
-    labels : list of length n_classes
-        Class names, in the order of the rows.
-    title : str, default=None
-        Title above the matrix; by default "Confusion matrix (recall per row)".
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    matrix = np.asarray(matrix)
-    support = matrix.sum(axis=1, keepdims=True)
-    recall = np.divide(matrix, support, out=np.zeros(matrix.shape), where=support > 0)
-    size = 1.5 + 0.6 * len(labels)
-    figure = Figure(figsize=(size + 1.5, size))
-    FigureCanvasAgg(figure)
-    ax = figure.add_subplot()
-    image = ax.imshow(recall, cmap="Blues", vmin=0, vmax=1)
-    figure.colorbar(image, ax=ax, label="share of the true class")
-    ticks = np.arange(len(labels))
-    ax.set_xticks(ticks, [str(label) for label in labels], rotation=45, ha="right")
-    ax.set_yticks(ticks, [str(label) for label in labels])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title or "Confusion matrix (recall per row)")
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center",
-                    color="white" if recall[i, j] > 0.5 else "black", fontsize=8)
-    figure.tight_layout()
-    return figure
+def _recalls(results: pd.DataFrame, labels: list, matrix: np.ndarray) -> tuple[dict, dict, float]:
+    """Recall per class of the summed matrix, its standard deviation over folds, chance."""
+    support = matrix.sum(axis=1)
+    recall = np.divide(np.diag(matrix), support, out=np.full(len(labels), np.nan),
+                       where=support > 0)
+    spread = {label: float(results[f"recall_{label}"].std(ddof=0))
+              for label in labels if f"recall_{label}" in results}
+    return dict(zip(labels, recall.tolist(), strict=True)), spread, 1 / len(labels)
 
 
 # --- trained models as MLflow models ----------------------------------------------------------
@@ -474,6 +482,12 @@ def log_mlflow_model(
     model_uri : str
         ``runs:/<run_id>/<artifact_path>``; serve it with ``MLFLOW_TRACKING_URI=<store>
         mlflow models serve -m <model_uri> --env-manager local``.
+
+    Notes
+    -----
+    When the pipeline's classifier kept its training history (the ``history_`` of the Keras
+    classifiers, the ``loss_curve_`` of scikit-learn's ``MLPClassifier``), the run also gets
+    it: metrics ``training.<name>`` per epoch (step = epoch) and ``training_curves.png``.
     """
     from mlflow.tracking import MlflowClient
 
@@ -490,11 +504,56 @@ def log_mlflow_model(
             with tempfile.TemporaryDirectory() as tmp:
                 folder = save_mlflow_model(model, Path(tmp, "model"), **kwargs)
                 client.log_artifacts(run_id, folder, artifact_path=artifact_path)
+                history = training_history(model)
+                if history:
+                    _log_history(client, run_id, history, Path(tmp))
             status = "FINISHED"
         finally:
             if created:
                 client.set_terminated(run_id, status=status)
     return f"runs:/{run_id}/{artifact_path}"
+
+
+def training_history(estimator: Any) -> dict[str, list[float]] | None:
+    """The training curves a fitted classifier kept, or None.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted classifier or pipeline; a pipeline's last step is looked at.
+
+    Returns
+    -------
+    history : dict of str to list of float, or None
+        ``{metric: value per epoch}``: a Keras classifier's ``history_`` (``loss``,
+        ``val_loss``, ``val_uar`` …), or for scikit-learn's ``MLPClassifier`` its
+        ``loss_curve_`` as ``loss`` and ``validation_scores_`` as ``val_accuracy``.
+    """
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    history = getattr(estimator, "history_", None)
+    if isinstance(history, Mapping) and history:
+        return {str(k): [float(v) for v in values] for k, values in history.items()}
+    if getattr(estimator, "loss_curve_", None) is not None:
+        history = {"loss": [float(v) for v in estimator.loss_curve_]}
+        if getattr(estimator, "validation_scores_", None) is not None:
+            history["val_accuracy"] = [float(v) for v in estimator.validation_scores_]
+        return history
+    return None
+
+
+def _log_history(client: Any, run_id: str, history: Mapping[str, list], folder: Path) -> None:
+    from mlflow.entities import Metric
+
+    timestamp = int(time.time() * 1000)
+    metrics = [Metric(_metric_key(f"training.{name}"), value, timestamp, epoch)
+               for name, values in history.items()
+               for epoch, value in enumerate(values, start=1) if math.isfinite(value)]
+    for batch in _chunks(metrics, _METRICS_PER_BATCH):
+        client.log_batch(run_id, metrics=batch)
+    png = folder / "training_curves.png"
+    training_curves_figure(history).savefig(png, dpi=120)
+    client.log_artifact(run_id, str(png))
 
 
 def _serving_example() -> pd.DataFrame:
@@ -540,3 +599,168 @@ def _serving_signature(classes: list) -> Any:
         ColSpec("string", "error", required=False),
     ])
     return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+# --- nested searches ------------------------------------------------------------------------
+
+def log_search(
+    results: Any,
+    *,
+    corpus: str,
+    pipeline: str,
+    estimator: Any = None,
+    out_dir: str | os.PathLike = ".",
+    experiment: str = DEFAULT_EXPERIMENT,
+    params: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> str:
+    """Record a nested search as an MLflow parent run with a child run per candidate.
+
+    Parameters
+    ----------
+    results : sklearn.utils.Bunch
+        As returned by :func:`~sersk.model_selection.nested_cross_validate`: ``folds``,
+        ``candidates`` and ``predictions``.
+    corpus : str
+        Name of the corpus (or corpora) evaluated on.
+    pipeline : str
+        Name of the pipeline, such as ``"handcrafted-svm"``; the runs are named after it.
+    estimator : estimator object, default=None
+        The (unfitted) pipeline searched; its parameters are logged on the parent run, as by
+        :func:`log_cross_validation`.
+    out_dir : str or os.PathLike, default="."
+        Output folder; holds the tracking store when ``MLFLOW_TRACKING_URI`` is not set (see
+        :func:`tracking_uri`).
+    experiment : str, default="sersk"
+        MLflow experiment name; created if missing.
+    params, metrics, tags : mapping, default=None
+        More parameters, run-level metrics and tags of the parent run.
+
+    Returns
+    -------
+    run_id : str
+        The parent run.
+
+    Notes
+    -----
+    The parent run is the outer cross-validation, logged by :func:`log_cross_validation`
+    (outer UAR per fold and its mean and standard deviation, confusion matrix …), plus
+
+    - parameters: ``search`` (such as ``"random(n_iter=20, inner_splits=3)"``),
+      ``best_params.fold<k>`` (the parameters chosen in outer fold k, as JSON), and
+      ``best.<name>`` for every searched parameter: the candidate whose inner UAR, averaged
+      over the outer folds that tried it, is highest;
+    - metrics: ``inner_uar`` (the chosen candidate's inner UAR, step = outer fold) and
+      ``inner_uar_mean``; ``search_seconds`` per fold;
+    - artifacts: ``candidates.csv`` (every candidate of every outer fold) and
+      ``best_params.json``;
+    - the tag ``sersk.search``.
+
+    Each child run (tag ``mlflow.parentRunId``) is one candidate: a parameter set, logged as
+    parameters, with ``inner_uar`` and ``inner_uar_std`` (mean and standard deviation over the
+    inner folds; step = outer fold), ``inner_uar_mean`` over the outer folds, ``fit_seconds``
+    per fold and ``n_failed_folds``. Candidates drawn alike in several outer folds (the same
+    seed draws the same candidates) share one child run. A candidate that failed everywhere
+    ends ``FAILED``.
+    """
+    from mlflow.entities import Metric, Param
+    from mlflow.tracking import MlflowClient
+
+    folds, candidates = results.folds, results.candidates
+    description = folds.attrs.get("search", "search")
+    groups = _candidate_groups(candidates)
+    best = max(groups, key=lambda g: _nan_to(g["inner_uar_mean"], -np.inf), default=None)
+    run_params = {
+        "search": description,
+        **{f"best_params.fold{row.fold}": json.dumps(row.best_params, sort_keys=True,
+                                                     default=str)
+           for row in folds.itertuples() if row.best_params is not None},
+        **({f"best.{k}": v for k, v in best["params"].items()} if best else {}),
+        **(params or {}),
+    }
+    search_tags = {"sersk.search": description}
+    fold_metrics = {**(metrics or {})}
+    inner = folds["inner_uar"].astype(float)
+    if inner.notna().any():
+        fold_metrics["inner_uar_mean"] = float(inner.mean())
+    run_id = log_cross_validation(
+        folds, corpus=corpus, pipeline=pipeline, estimator=estimator, out_dir=out_dir,
+        experiment=experiment, params=run_params, metrics=fold_metrics,
+        tags={**(tags or {}), **search_tags},
+        predictions=results.get("predictions"),
+    )
+
+    uri = tracking_uri(out_dir)
+    protocol = folds.attrs.get("protocol") or _single(folds["protocol"])
+    with _quiet_mlflow():
+        client = MlflowClient(tracking_uri=uri)
+        timestamp = int(time.time() * 1000)
+        per_fold = [Metric(name, float(getattr(row, column)), timestamp, int(row.fold))
+                    for row in folds.itertuples()
+                    for name, column in (("inner_uar", "inner_uar"),
+                                         ("search_seconds", "search_seconds"))
+                    if math.isfinite(float(getattr(row, column)))]
+        if per_fold:
+            client.log_batch(run_id, metrics=per_fold)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "candidates.csv")
+            table = candidates.copy()
+            table["params"] = [json.dumps(p, sort_keys=True, default=str)
+                               for p in table["params"]]
+            table.to_csv(path, index=False)
+            client.log_artifact(run_id, str(path))
+            path = Path(tmp, "best_params.json")
+            path.write_text(json.dumps({
+                "search": description,
+                "per_fold": {str(row.fold): row.best_params for row in folds.itertuples()},
+                "best": best["params"] if best else None,
+            }, indent=2, default=str), encoding="utf-8")
+            client.log_artifact(run_id, str(path))
+
+        experiment_id = client.get_run(run_id).info.experiment_id
+        child_tags = {"mlflow.parentRunId": run_id, "sersk.corpus": corpus,
+                      "sersk.pipeline": pipeline, "sersk.protocol": protocol, **search_tags}
+        for number, group in enumerate(groups, start=1):
+            child = client.create_run(
+                experiment_id, run_name=f"{pipeline} candidate {number}",
+                tags={**child_tags, "sersk.candidate": str(number)},
+            ).info.run_id
+            status = "FAILED"
+            try:
+                client.log_batch(child, params=[
+                    Param(key, _param_value(value)) for key, value in group["params"].items()
+                ][:_PARAMS_PER_BATCH], metrics=[
+                    Metric(name, value, timestamp, step) for name, value, step in group["metrics"]
+                ])
+                if math.isfinite(group["inner_uar_mean"]):
+                    status = "FINISHED"
+            finally:
+                client.set_terminated(child, status=status)
+    return run_id
+
+
+def _nan_to(value: float, default: float) -> float:
+    return default if not math.isfinite(value) else value
+
+
+def _candidate_groups(candidates: pd.DataFrame) -> list[dict[str, Any]]:
+    """The candidates, one entry per distinct parameter set, with its metrics over folds."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in candidates.itertuples(index=False):
+        key = json.dumps(row.params, sort_keys=True, default=str)
+        group = groups.setdefault(key, {"params": row.params, "metrics": [], "scores": []})
+        fold, score = int(row.fold), float(row.mean_test_uar)
+        group["scores"].append(score)
+        for name, value in (("inner_uar", score), ("inner_uar_std", float(row.std_test_uar)),
+                            ("fit_seconds", float(row.mean_fit_time))):
+            if math.isfinite(value):
+                group["metrics"].append((name, value, fold))
+    for group in groups.values():
+        scores = np.asarray(group.pop("scores"))
+        done = scores[np.isfinite(scores)]
+        group["inner_uar_mean"] = float(done.mean()) if len(done) else float("nan")
+        if len(done):
+            group["metrics"].append(("inner_uar_mean", group["inner_uar_mean"], 0))
+        group["metrics"].append(("n_failed_folds", float(len(scores) - len(done)), 0))
+    return list(groups.values())

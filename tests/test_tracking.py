@@ -10,18 +10,27 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sersk
 from sersk.model_selection import cross_validate_speakers
-from sersk.tracking import confusion_matrix_figure, log_cross_validation, tracking_uri
+from sersk.statistics import bootstrap_uar
+from sersk.tracking import (
+    confusion_matrix_figure,
+    log_cross_validation,
+    log_mlflow_model,
+    tracking_uri,
+    training_history,
+)
 
 pytestmark = pytest.mark.filterwarnings(
     # MLflow 3.17's SQL store uses a loader strategy SQLAlchemy 2.1 deprecates; MLflow's
@@ -39,7 +48,9 @@ def cv_results():
     X = rng.normal(size=(60, 3)) + 2 * (y[:, None] == np.array(LABELS))
     speakers = np.repeat([f"s{i}" for i in range(6)], 10)
     model = make_pipeline(StandardScaler(), LogisticRegression())
-    results = cross_validate_speakers(model, X, y, speakers=speakers, n_splits=3)
+    results, predictions = cross_validate_speakers(model, X, y, speakers=speakers, n_splits=3,
+                                                   return_predictions=True)
+    results.attrs["predictions"] = predictions  # for _check_run; not a column of the folds
     return model, results
 
 
@@ -75,17 +86,28 @@ def _check_run(client, run_id, results, tmp_path):
         assert name in metrics
     assert metrics["n_failed_folds"] == 0
     assert metrics["extract_seconds_per_clip"] == 0.5
+    assert metrics["chance_uar"] == pytest.approx(1 / 3)
+    predictions = results.attrs["predictions"]
+    interval = bootstrap_uar(predictions["y_true"], predictions["y_pred"],
+                             predictions["speaker"])
+    assert metrics["uar_pooled"] == pytest.approx(interval.uar)
+    assert (metrics["uar_ci_low"], metrics["uar_ci_high"]) == pytest.approx(
+        (interval.low, interval.high))
+    assert metrics["uar_ci_low"] <= metrics["uar_pooled"] <= metrics["uar_ci_high"]
 
-    assert artifacts == {"folds.csv", "confusion_matrix.csv", "confusion_matrix.png"}
+    assert artifacts == {"folds.csv", "confusion_matrix.csv", "confusion_matrix.png",
+                         "recall_per_class.png", "predictions.csv"}
+    logged = pd.read_csv(client.download_artifacts(run_id, "predictions.csv", str(tmp_path)))
+    assert logged["y_pred"].tolist() == predictions["y_pred"].tolist()
     local = client.download_artifacts(run_id, "confusion_matrix.csv", str(tmp_path))
     matrix = pd.read_csv(local, index_col=0)
     assert matrix.columns.tolist() == LABELS and matrix.index.tolist() == LABELS
     np.testing.assert_array_equal(matrix.to_numpy(), sum(results["confusion_matrix"]))
     folds = pd.read_csv(client.download_artifacts(run_id, "folds.csv", str(tmp_path)))
     assert folds["fold"].tolist() == [1, 2, 3]
-    png = client.download_artifacts(run_id, "confusion_matrix.png", str(tmp_path))
-    with open(png, "rb") as f:
-        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    for name in ["confusion_matrix.png", "recall_per_class.png"]:
+        with open(client.download_artifacts(run_id, name, str(tmp_path)), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +120,7 @@ def _log(results, model, out_dir):
     return log_cross_validation(
         results, corpus="toy", pipeline="logreg", estimator=model, out_dir=out_dir,
         experiment="sersk-tests", params={"seed": 0}, metrics={"extract_seconds_per_clip": 0.5},
-        tags={"synthetic": "true"},
+        tags={"synthetic": "true"}, predictions=results.attrs.get("predictions"),
     )
 
 
@@ -232,3 +254,48 @@ def test_run_on_real_server(mlflow_server, cv_results, tmp_path, monkeypatch):
     # Nothing was written locally: the server holds runs and artifacts.
     assert not out.exists() or not any(out.iterdir())
     _check_run(MlflowClient(mlflow_server), run_id, results, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def mlp_model():
+    """An audio pipeline whose classifier keeps its training curve (scikit-learn's MLP)."""
+    from conftest import voice_like
+    from sklearn.neural_network import MLPClassifier
+
+    from sersk.features import MFCC
+
+    clips = [(voice_like(f0=110 * (1 + i % 2) + 3 * i, duration=0.5, seed=i), 16_000)
+             for i in range(12)]
+    labels = ["low", "high"] * 6
+    mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 30 epochs are enough to draw
+        return make_pipeline(MFCC(n_mfcc=13), StandardScaler(), mlp).fit(clips, labels)
+
+
+def test_training_history_of_a_fitted_pipeline(mlp_model):
+    history = training_history(mlp_model)
+    assert list(history) == ["loss"] and len(history["loss"]) == 30
+    assert history["loss"][-1] < history["loss"][0]
+    assert training_history(make_pipeline(StandardScaler(), LogisticRegression())) is None
+
+
+@pytest.mark.network_server
+def test_fitted_model_and_training_curves_on_real_server(
+    mlflow_server, cv_results, mlp_model, tmp_path, monkeypatch
+):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    model, results = cv_results
+    run_id = _log(results, model, tmp_path)
+    uri = log_mlflow_model(mlp_model, run_id=run_id)
+    assert uri == f"runs:/{run_id}/model"
+    client = MlflowClient(mlflow_server)
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"model", "training_curves.png", "recall_per_class.png"} <= artifacts
+    assert "MLmodel" in {a.path.split("/")[-1] for a in client.list_artifacts(run_id, "model")}
+    curve = client.get_metric_history(run_id, "training.loss")
+    assert [m.step for m in curve] == list(range(1, 31))
+    np.testing.assert_allclose([m.value for m in curve], mlp_model[-1].loss_curve_)
+    assert client.get_run(run_id).info.status == "FINISHED"
