@@ -93,8 +93,8 @@ def test_random_splitter_is_labelled_speaker_dependent():
 
 
 def test_make_splitter_unknown_protocol():
-    with pytest.raises(ValueError, match="unknown protocol 'loso'"):
-        make_splitter("loso")
+    with pytest.raises(ValueError, match="unknown protocol 'kfold'"):
+        make_splitter("kfold")
 
 
 def test_cross_validate_speakers_results():

@@ -2,27 +2,47 @@
 
 The default everywhere is speaker-independent: no speaker has clips in both the training and
 the test data. The random, speaker-dependent split is available on request and is labelled
-as such in every result.
+as such in every result. Leave-one-speaker-out (``protocol="loso"``) tests each speaker in
+turn; :func:`cross_corpus_evaluate` trains on some corpora and tests on another, over the
+emotions they share. Pipelines that normalise each test speaker with their own clips are
+transductive, and labelled so. :func:`find_duplicates` finds the same recording (exact or
+re-encoded, resampled, louder, trimmed) on both sides of a split.
 """
 
+from ._cross_corpus import cross_corpus_evaluate, cross_corpus_label, shared_emotions
+from ._duplicates import DUPLICATE_THRESHOLD, audio_fingerprint, find_duplicates, split_duplicates
 from ._split import (
     PROTOCOLS,
+    SPEAKER_GROUPED,
+    LeaveOneSpeakerOut,
     ProtocolError,
     SpeakerDependentKFold,
     SpeakerStratifiedKFold,
     check_speaker_disjoint,
     make_splitter,
 )
+from ._transductive import speaker_routes, transductive_label
 from ._validation import CrossValidationError, cross_validate_speakers, tabulate_folds
 
 __all__ = [
     "PROTOCOLS",
     "CrossValidationError",
+    "DUPLICATE_THRESHOLD",
+    "LeaveOneSpeakerOut",
     "ProtocolError",
+    "SPEAKER_GROUPED",
     "SpeakerDependentKFold",
     "SpeakerStratifiedKFold",
+    "audio_fingerprint",
     "check_speaker_disjoint",
+    "cross_corpus_evaluate",
+    "cross_corpus_label",
     "cross_validate_speakers",
+    "find_duplicates",
     "make_splitter",
+    "shared_emotions",
+    "speaker_routes",
+    "split_duplicates",
     "tabulate_folds",
+    "transductive_label",
 ]

@@ -1,10 +1,12 @@
-"""Splitters for the two evaluation protocols: speaker-independent and speaker-dependent.
+"""Splitters for the evaluation protocols: speaker-independent, leave-one-speaker-out and
+speaker-dependent.
 
 A model tested on speakers it was trained on learns voices as much as emotions, and scores
 far higher than it will on a new speaker. sersk therefore evaluates speaker-independently
 by default: :class:`SpeakerStratifiedKFold` keeps every clip of a speaker in the same fold.
 The random split, :class:`SpeakerDependentKFold`, exists for comparison with published
 figures that used it, and says what it is in its name and in its ``protocol`` attribute.
+:class:`LeaveOneSpeakerOut` tests each speaker in turn on a model trained on all the others.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
 from ..exceptions import SerskError
 
 __all__ = [
     "PROTOCOLS",
+    "SPEAKER_GROUPED",
+    "LeaveOneSpeakerOut",
     "SpeakerDependentKFold",
     "ProtocolError",
     "SpeakerStratifiedKFold",
@@ -30,8 +34,12 @@ __all__ = [
 #: label under which their results are reported.
 PROTOCOLS = {
     "speaker": "speaker-independent",
+    "loso": "leave-one-speaker-out",
     "random": "speaker-dependent",
 }
+
+#: The protocols whose splitters need the speaker of every clip (as ``groups``).
+SPEAKER_GROUPED = frozenset({"speaker", "loso"})
 
 
 class ProtocolError(SerskError, ValueError):
@@ -195,16 +203,101 @@ class SpeakerDependentKFold(StratifiedKFold):
         super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
 
 
+class LeaveOneSpeakerOut(LeaveOneGroupOut):
+    """Leave-one-speaker-out: each speaker is the test set once, the others the training set.
+
+    :class:`~sklearn.model_selection.LeaveOneGroupOut` with the speakers as groups. There are
+    as many folds as speakers, so the per-fold scores show how much a model's performance
+    varies from one new speaker to the next; with few speakers (EmoDB's 10), it uses more of
+    the data for training than 5-fold cross-validation does. Every split is checked for
+    speaker overlap before it is returned.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"leave-one-speaker-out"``.
+
+    See Also
+    --------
+    SpeakerStratifiedKFold : Speaker-independent k-fold, sersk's default.
+    cross_validate_speakers : Cross-validation with ``protocol="loso"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sersk.model_selection import LeaveOneSpeakerOut
+    >>> speakers = np.array(["s1", "s1", "s2", "s2", "s3", "s3"])
+    >>> cv = LeaveOneSpeakerOut()
+    >>> cv.get_n_splits(groups=speakers)
+    3
+    >>> for train, test in cv.split(np.zeros(6), groups=speakers):
+    ...     print(np.unique(speakers[test]).tolist(), np.unique(speakers[train]).tolist())
+    ['s1'] ['s2', 's3']
+    ['s2'] ['s1', 's3']
+    ['s3'] ['s1', 's2']
+    """
+
+    protocol = PROTOCOLS["loso"]
+
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Generate indices of the clips of all speakers but one, and of that one speaker.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The clips; only their number is used.
+        y : array-like of shape (n_samples,), default=None
+            Ignored; present for API consistency.
+        groups : array-like of shape (n_samples,)
+            The speaker of every clip. Required; at least two speakers.
+
+        Yields
+        ------
+        train : ndarray
+            The training set indices for that split.
+        test : ndarray
+            The testing set indices for that split: one speaker's clips.
+        """
+        groups = _check_speakers(groups, len(X), 2)
+        for train, test in super().split(X, y, groups):
+            check_speaker_disjoint(train, test, groups)
+            yield train, test
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds: the number of speakers.
+
+        Parameters
+        ----------
+        X, y : object, default=None
+            Ignored; present for API consistency.
+        groups : array-like of shape (n_samples,)
+            The speaker of every clip. Required.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        if groups is None:
+            raise ProtocolError(
+                "leave-one-speaker-out needs the speaker of every clip to count its folds: "
+                "pass groups=speakers"
+            )
+        return super().get_n_splits(X, y, groups)
+
+
 def make_splitter(
     protocol: str = "speaker", *, n_splits: int = 5, random_state: Any = 0
-) -> SpeakerStratifiedKFold | SpeakerDependentKFold:
+) -> SpeakerStratifiedKFold | LeaveOneSpeakerOut | SpeakerDependentKFold:
     """The splitter of an evaluation protocol.
 
     Parameters
     ----------
-    protocol : {"speaker", "random"}, default="speaker"
-        ``"speaker"``: speaker-independent stratified k-fold; ``"random"``: random
-        stratified k-fold, speaker-dependent.
+    protocol : {"speaker", "loso", "random"}, default="speaker"
+        ``"speaker"``: speaker-independent stratified k-fold; ``"loso"``:
+        leave-one-speaker-out (one fold per speaker; ``n_splits`` and ``random_state`` do
+        not apply); ``"random"``: random stratified k-fold, speaker-dependent.
     n_splits : int, default=5
         Number of folds.
     random_state : int, RandomState instance or None, default=0
@@ -212,14 +305,17 @@ def make_splitter(
 
     Returns
     -------
-    cv : SpeakerStratifiedKFold or SpeakerDependentKFold
+    cv : SpeakerStratifiedKFold, LeaveOneSpeakerOut or SpeakerDependentKFold
         Its ``protocol`` attribute is the label to report results under.
     """
     if protocol == "speaker":
         return SpeakerStratifiedKFold(n_splits, random_state=random_state)
+    if protocol == "loso":
+        return LeaveOneSpeakerOut()
     if protocol == "random":
         return SpeakerDependentKFold(n_splits, random_state=random_state)
     raise ValueError(
         f"unknown protocol {protocol!r}; expected one of {sorted(PROTOCOLS)} "
-        "('speaker' = speaker-independent, 'random' = speaker-dependent)"
+        "('speaker' = speaker-independent, 'loso' = leave-one-speaker-out, 'random' = "
+        "speaker-dependent)"
     )

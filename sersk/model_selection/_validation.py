@@ -16,7 +16,8 @@ from sklearn.utils import _safe_indexing
 
 from ..exceptions import SerskError
 from ..metrics import score_predictions
-from ._split import ProtocolError, make_splitter
+from ._split import SPEAKER_GROUPED, ProtocolError, make_splitter
+from ._transductive import SpeakerRoutes, speaker_routes, transductive_label
 
 __all__ = ["CrossValidationError", "cross_validate_speakers", "tabulate_folds"]
 
@@ -81,11 +82,12 @@ def cross_validate_speakers(
     speakers : array-like of shape (n_samples,), default=None
         The speaker of every clip. Required by the speaker-independent protocol; with the
         random protocol, used only to report which speakers each fold holds.
-    protocol : {"speaker", "random"}, default="speaker"
+    protocol : {"speaker", "loso", "random"}, default="speaker"
         ``"speaker"``: speaker-independent stratified k-fold (no speaker in both training
-        and test data); ``"random"``: random stratified k-fold, speaker-dependent.
+        and test data); ``"loso"``: leave-one-speaker-out, one fold per speaker;
+        ``"random"``: random stratified k-fold, speaker-dependent.
     n_splits : int, default=5
-        Number of folds.
+        Number of folds; with ``protocol="loso"``, the number of speakers instead.
     random_state : int, RandomState instance or None, default=0
         Seed of the fold assignment.
     labels : array-like of shape (n_classes,), default=None
@@ -110,8 +112,8 @@ def cross_validate_speakers(
     results : pandas.DataFrame
         One row per fold, with the columns
 
-        - ``fold`` (1-based), ``protocol`` (``"speaker-independent"`` or
-          ``"speaker-dependent"``), ``n_train``, ``n_test``;
+        - ``fold`` (1-based), ``protocol`` (``"speaker-independent"``,
+          ``"leave-one-speaker-out"`` or ``"speaker-dependent"``), ``n_train``, ``n_test``;
         - ``uar``, ``accuracy``, ``macro_f1`` and ``recall_<label>`` for every class;
         - ``fit_seconds`` (wall-clock time of ``fit``), ``predict_seconds_per_clip``
           (wall-clock time of ``predict`` over the test clips, divided by their number);
@@ -163,9 +165,9 @@ def cross_validate_speakers(
     if y.shape != (n_samples,):
         raise ValueError(f"y must hold one label per clip: got shape {y.shape} for "
                          f"{n_samples} clips")
-    if speakers is None and protocol == "speaker":
+    if speakers is None and protocol in SPEAKER_GROUPED:
         raise ProtocolError(
-            "the speaker-independent protocol needs the speaker of every clip: pass "
+            f"the {cv.protocol} protocol needs the speaker of every clip: pass "
             "speakers=..., or protocol='random' for a speaker-dependent evaluation"
         )
     if speakers is not None:
@@ -174,6 +176,11 @@ def cross_validate_speakers(
             raise ValueError(f"speakers must hold one speaker per clip: got shape "
                              f"{speakers.shape} for {n_samples} clips")
     labels = np.unique(y) if labels is None else np.asarray(labels)
+    if protocol == "loso":
+        n_splits = cv.get_n_splits(groups=speakers)
+    routes = speaker_routes(estimator)
+    routes.check(speakers)
+    label = transductive_label(cv.protocol) if routes.transductive else cv.protocol
 
     from tqdm.auto import tqdm
 
@@ -181,26 +188,28 @@ def cross_validate_speakers(
     predicted: list[pd.DataFrame] = []
     splits = tqdm(
         # The random splitter ignores groups (and warns if given them).
-        cv.split(np.zeros(n_samples), y, groups=speakers if protocol == "speaker" else None),
+        cv.split(np.zeros(n_samples), y,
+                 groups=speakers if protocol in SPEAKER_GROUPED else None),
         total=n_splits,
-        desc=progress if isinstance(progress, str) else f"{cv.protocol} CV",
+        desc=progress if isinstance(progress, str) else f"{label} CV",
         unit="fold",
         disable=not progress,
         leave=False,
     )
     for fold, (train, test) in enumerate(splits, start=1):
-        row = _fold_row(fold, cv.protocol, train, test, speakers)
+        row = _fold_row(fold, label, train, test, speakers)
         try:
-            scores = _fit_and_score(estimator, X, y, train, test, labels)
+            scores = _fit_and_score(estimator, X, y, train, test, labels,
+                                    speakers=speakers, routes=routes)
             y_pred = scores.pop("y_pred")
             row.update(scores)
             if return_predictions:
                 predicted.append(_predictions(fold, test, speakers, y, y_pred))
         except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
             if error_score == "raise":
-                done = _as_frame(rows, labels, cv.protocol, n_splits)
+                done = _as_frame(rows, labels, label, n_splits)
                 raise CrossValidationError(
-                    f"fold {fold}/{n_splits} ({cv.protocol}) failed with "
+                    f"fold {fold}/{n_splits} ({label}) failed with "
                     f"{type(exc).__name__}: {exc}. The {len(rows)} completed fold(s) are in "
                     "this exception's `results` attribute; pass error_score=np.nan to "
                     "record failed folds and go on",
@@ -215,7 +224,7 @@ def cross_validate_speakers(
             )
             row.update(_failed_scores(labels, error_score, exc))
         rows.append(row)
-    results = _as_frame(rows, labels, cv.protocol, n_splits)
+    results = _as_frame(rows, labels, label, n_splits)
     if not return_predictions:
         return results
     columns = ["index", "fold", "speaker", "y_true", "y_pred"]
@@ -254,16 +263,18 @@ def _fold_row(
 
 def _fit_and_score(
     estimator: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray,
-    labels: np.ndarray,
+    labels: np.ndarray, *, speakers: Any = None, routes: SpeakerRoutes | None = None,
 ) -> dict[str, Any]:
+    routes = SpeakerRoutes() if routes is None else routes
     model = clone(estimator)
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-    start = time.perf_counter()
-    model.fit(X_train, y[train])
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    y_pred = model.predict(X_test)
-    predict_seconds = time.perf_counter() - start
+    with routes.context():
+        start = time.perf_counter()
+        model.fit(X_train, y[train], **routes.fit_params(speakers, train))
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        y_pred = model.predict(X_test, **routes.predict_params(speakers, test))
+        predict_seconds = time.perf_counter() - start
     scores = score_predictions(y[test], y_pred, labels=labels)
     return {
         **{name: scores[name] for name in _SCORES},
