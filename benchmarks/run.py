@@ -15,6 +15,12 @@ as one MLflow run (see sersk.tracking), and summarised in a table printed here a
 ``<out>/cache`` (or ``--cache``), so a clip is extracted once across folds, pipelines sharing
 a feature set, and later runs.
 
+Each test clip's prediction goes to ``<out>/predictions.csv``, and ``<out>/report.html`` is
+a self-contained page with the table, bootstrap intervals over speakers, chance levels,
+paired comparisons between pipelines tested on the same folds, confusion matrices, per-class
+recall and the protocol of every number (``python -m benchmarks.report <out>`` rebuilds it).
+``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
+
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
 usage or data error.
 """
@@ -34,6 +40,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._outputs import (
+    add_output_arguments,
+    label_predictions,
+    log_fitted_model,
+    write_predictions,
+    write_report_or_say_why,
+    write_run_file,
+)
 from ._report import PROTOCOL_DESCRIPTIONS, SYNTHETIC_NOTE, format_table, summarise
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="speakers (default: 8)")
     synthetic.add_argument("--synthetic-utterances", type=int, default=10, metavar="N",
                            help="clips per speaker and emotion (default: 10)")
+    add_output_arguments(parser)
     return parser
 
 
@@ -222,8 +237,11 @@ def _warm_cache(pipeline: Any, X: list) -> float:
 def run_one(
     corpus: str, frame: pd.DataFrame, name: str, protocol: str, args: argparse.Namespace,
     cache: Path, extraction: dict[tuple[str, str], float],
+    predictions: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Cross-validate one pipeline under one protocol; log it; its per-fold rows."""
+    """Cross-validate one pipeline under one protocol; log it; its per-fold rows.
+
+    Its per-clip predictions are appended to ``predictions`` when given."""
     import pipelines
     from sersk.datasets import audio_inputs
     from sersk.model_selection import cross_validate_speakers, tabulate_folds
@@ -237,10 +255,14 @@ def run_one(
     label = f"{corpus}/{name}/{protocol}"
     if key not in extraction:
         extraction[key] = _warm_cache(model, X)
-    results = cross_validate_speakers(
+    results, clips = cross_validate_speakers(
         model, X, y, speakers=speakers, protocol=protocol, n_splits=args.folds,
-        random_state=args.seed, error_score=np.nan, progress=label,
+        random_state=args.seed, error_score=np.nan, progress=label, return_predictions=True,
     )
+    clips = label_predictions(clips, frame, corpus=corpus, pipeline=name,
+                              protocol=results.attrs["protocol"])
+    if predictions is not None:
+        predictions.append(clips)
     run_id = None
     if not args.no_mlflow:
         from sersk.tracking import log_cross_validation
@@ -252,7 +274,11 @@ def run_one(
                     "n_classes": len(set(y))},
             metrics={"extract_seconds_per_clip": extraction[key]},
             tags={"synthetic": str(corpus == SYNTHETIC).lower()},
+            predictions=clips[["index", "fold", "speaker", "y_true", "y_pred"]],
         )
+        if getattr(args, "log_model", False):
+            log_fitted_model(model, X, y, run_id=run_id, corpus=corpus, pipeline=name,
+                             out_dir=args.out)
     table = tabulate_folds(results)
     table.insert(0, "pipeline", name)
     table.insert(0, "corpus", corpus)
@@ -349,13 +375,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
+    write_run_file(out, argv, args, frames)
 
     runs = [(c, p, q) for c in corpora for p in args.pipelines for q in args.protocol]
-    tables, extraction = [], {}
+    tables, extraction, clips = [], {}, []
     for corpus, name, protocol in tqdm(runs, desc="benchmark", unit="run"):
         try:
             tables.append(run_one(corpus, frames[corpus], name, protocol, args, cache,
-                                  extraction))
+                                  extraction, predictions=clips))
         except Exception as exc:  # noqa: BLE001 -- one broken run must not cost the others
             if isinstance(exc, SerskError):  # a message written for users: no traceback
                 print(f"error: {corpus}/{name}/{protocol}: {exc}", file=sys.stderr)
@@ -364,15 +391,19 @@ def main(argv: list[str] | None = None) -> int:
             tables.append(_failed_run(corpus, name, protocol, args.folds, exc))
         # Written after every run: an interrupted benchmark keeps what it finished.
         results = _write_results(tables, out / "results.csv")
+        write_predictions(clips, out)
 
     summary = summarise(results)
     write_summary(out / "summary.md", summary, frames, reason, args, argv)
+    report = write_report_or_say_why(out, args)
 
     print()
     print(format_table(summary))
     if SYNTHETIC in frames:
         print(f"\n{SYNTHETIC_NOTE}")
     print(f"\nPer-fold results: {out / 'results.csv'}; summary: {out / 'summary.md'}")
+    if report is not None:
+        print(f"Report: {report}")
     n_failed = int(summary["n_failed"].sum())
     if n_failed:
         print(f"{n_failed} fold(s) failed; see the error column of results.csv",

@@ -104,16 +104,19 @@ def recall_figure(
     ax = figure.add_subplot()
     positions = np.arange(len(labels))
     yerr = None if errors is None else [errors.get(label, np.nan) for label in labels]
-    ax.bar(positions, np.nan_to_num(values), yerr=yerr, color="#4c72b0", capsize=3)
+    ax.bar(positions, np.nan_to_num(values), yerr=yerr, color="#4c72b0", capsize=3,
+           error_kw={"elinewidth": 1, "ecolor": "#333"})
+    # Values inside the bars, at their foot: clear of the error bars and the chance line.
     for x, value in zip(positions, values, strict=True):
-        ax.text(x, (0 if np.isnan(value) else value) + 0.02,
-                "–" if np.isnan(value) else f"{value:.2f}", ha="center", fontsize=8)
+        ax.text(x, 0.02, "–" if np.isnan(value) else f"{value:.2f}", ha="center",
+                va="bottom", fontsize=7, color="black" if np.isnan(value) else "white")
     if chance is not None:
         ax.axhline(chance, color="#c44e52", linestyle="--", linewidth=1,
                    label=f"chance {chance:.3f}")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
     ax.set_xticks(positions, [str(label) for label in labels], rotation=45, ha="right")
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(0, 1.25)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("recall")
     ax.set_title(title or "Recall per class")
     figure.tight_layout()

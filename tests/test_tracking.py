@@ -299,3 +299,28 @@ def test_fitted_model_and_training_curves_on_real_server(
     assert [m.step for m in curve] == list(range(1, 31))
     np.testing.assert_allclose([m.value for m in curve], mlp_model[-1].loss_curve_)
     assert client.get_run(run_id).info.status == "FINISHED"
+
+
+@pytest.mark.network_server
+def test_benchmark_logs_interval_and_fitted_model_on_real_server(
+    mlflow_server, tmp_path, monkeypatch
+):
+    from mlflow.tracking import MlflowClient
+
+    from benchmarks import run
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    status = run.main(["--corpus", "synthetic", "--pipelines", "mfcc-svm", "--out",
+                       str(tmp_path), "--log-model", "--synthetic-speakers", "4",
+                       "--synthetic-utterances", "2", "--folds", "2", "--no-report"])
+    assert status == 0
+    run_id = pd.read_csv(tmp_path / "results.csv")["mlflow_run_id"].unique().item()
+    client = MlflowClient(mlflow_server)
+    metrics = client.get_run(run_id).data.metrics
+    assert metrics["uar_ci_low"] <= metrics["uar_pooled"] <= metrics["uar_ci_high"]
+    assert metrics["chance_uar"] == pytest.approx(1 / 6)  # the synthetic corpus: 6 emotions
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"model", "predictions.csv", "recall_per_class.png", "confusion_matrix.png"} <= (
+        artifacts)
+    assert "MLmodel" in {a.path.split("/")[-1] for a in client.list_artifacts(run_id, "model")}
+    assert not (tmp_path / "report.html").exists()

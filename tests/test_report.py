@@ -1,0 +1,124 @@
+"""The benchmark report: built by benchmarks.run on a tiny synthetic corpus, rebuilt from its
+files, self-contained, and its paired comparisons."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import report, run
+from benchmarks._comparisons import pairwise_comparisons, uar_intervals
+
+TINY = ["--synthetic-speakers", "4", "--synthetic-utterances", "2", "--folds", "2"]
+
+
+@pytest.fixture(scope="module")
+def bench_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    status = run.main(["--corpus", "synthetic", "--pipelines", "mfcc-svm", "handcrafted-svm",
+                       "--out", str(out), "--no-mlflow", *TINY])
+    assert status == 0
+    return out
+
+
+def _external_references(page: str) -> list[str]:
+    links = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", page, flags=re.IGNORECASE)
+    links += re.findall(r"url\(([^)]*)\)", page)
+    return [link for link in links if not link.startswith("data:")]
+
+
+def test_benchmark_writes_predictions_and_its_description(bench_out):
+    results = pd.read_csv(bench_out / "results.csv")
+    predictions = pd.read_csv(bench_out / "predictions.csv")
+    meta = json.loads((bench_out / "run.json").read_text())
+    n_clips = meta["corpora"]["synthetic"]["clips"]
+    assert meta["folds"] == 2 and meta["seed"] == 0 and meta["synthetic"] is True
+    assert meta["command"].startswith("python -m benchmarks.run --corpus synthetic")
+    assert len(predictions) == 2 * n_clips
+    for (pipeline, fold), group in predictions.groupby(["pipeline", "fold"]):
+        row = results[(results["pipeline"] == pipeline) & (results["fold"] == fold)].iloc[0]
+        assert len(group) == row["n_test"]
+        assert sorted(group["speaker"].unique()) == sorted(row["test_speakers"].split())
+        accuracy = (group["y_true"] == group["y_pred"]).mean()
+        assert accuracy == pytest.approx(row["accuracy"])
+    summary = (bench_out / "summary.md").read_text()
+    assert "## Pairwise comparisons" in summary and "| handcrafted-svm |" in summary
+
+
+def test_report_is_self_contained_and_holds_the_table(bench_out):
+    page = (bench_out / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert _external_references(page) == []
+    assert page.count('src="data:image/png;base64,') == 4  # 2 pipelines x (recall, matrix)
+    results = pd.read_csv(bench_out / "results.csv")
+    for _, group in results.groupby("pipeline"):
+        assert f"{group['uar'].mean():.3f} ± {group['uar'].std(ddof=0):.3f}" in page
+    intervals = uar_intervals(results, pd.read_csv(bench_out / "predictions.csv"))
+    for row in intervals.itertuples():
+        assert f"{row.uar_pooled:.3f} [{row.uar_ci_low:.3f}, {row.uar_ci_high:.3f}]" in page
+    chance = 1 / len(json.loads((bench_out / "run.json").read_text())["corpora"]["synthetic"][
+        "emotions"])
+    assert f"{chance:.3f}" in page
+    assert "python -m benchmarks.run --corpus synthetic" in page  # the protocol of the numbers
+    assert "StratifiedGroupKFold" in page and "All 2 pipelines were tested on these folds" in page
+    assert "not real speech" in page
+
+
+def test_report_rebuilt_from_results_alone(bench_out, tmp_path):
+    for name in ["results.csv", "summary.md"]:
+        (tmp_path / name).write_bytes((bench_out / name).read_bytes())
+    assert report.main([str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "No per-clip predictions for any run" in page
+    assert page.count('src="data:image/png;base64,') == 2  # recall over folds only
+    assert "corrected t-test" in page
+    assert _external_references(page) == []
+    assert report.main([str(tmp_path / "nothing")]) == 2
+
+
+def _fold_rows(pipeline, uars, *, speakers=("a b", "c d", "e f")):
+    return pd.DataFrame({
+        "corpus": "toy", "pipeline": pipeline, "protocol": "speaker-independent",
+        "fold": [1, 2, 3], "uar": uars, "n_train": 40, "n_test": 20,
+        "test_speakers": list(speakers), "error": None, "recall_x": uars,
+    })
+
+
+def test_pairwise_comparisons_of_fold_scores():
+    results = pd.concat([
+        _fold_rows("weak", [0.50, 0.55, 0.52]),
+        _fold_rows("strong", [0.80, 0.86, 0.83]),
+        _fold_rows("twin", [0.51, 0.54, 0.53]),
+        _fold_rows("elsewhere", [0.9, 0.9, 0.9], speakers=("a c", "b d", "e f")),
+    ], ignore_index=True)
+    comparisons = pairwise_comparisons(results)
+    pairs = list(zip(comparisons["pipeline_a"], comparisons["pipeline_b"], strict=True))
+    # Ordered by mean UAR; "elsewhere" was tested on other folds: not compared.
+    assert pairs == [("strong", "twin"), ("strong", "weak"), ("twin", "weak")]
+    strong = comparisons.iloc[1]
+    assert strong["fold_difference"] == pytest.approx(0.83 - 1.57 / 3)
+    assert strong["verdict"] == "larger than fold-to-fold noise" and strong["fold_p"] < 0.01
+    assert comparisons.iloc[2]["verdict"] == "within fold-to-fold noise"
+    assert comparisons["speaker_p"].isna().all()  # no per-clip predictions
+
+
+def test_speaker_level_comparison_needs_the_same_clips():
+    results = pd.concat([_fold_rows("a", [0.6, 0.7, 0.65]), _fold_rows("b", [0.5, 0.6, 0.55])],
+                        ignore_index=True)
+    rng = np.random.default_rng(0)
+    y_true = rng.choice(["x", "y"], 60)
+    clips = pd.DataFrame({"corpus": "toy", "protocol": "speaker-independent",
+                          "index": np.arange(60), "fold": np.repeat([1, 2, 3], 20),
+                          "speaker": np.repeat(list("abcdef"), 10), "y_true": y_true})
+    predictions = pd.concat([clips.assign(pipeline="a", y_pred=y_true),
+                             clips.assign(pipeline="b", y_pred=y_true)], ignore_index=True)
+    row = pairwise_comparisons(results, predictions).iloc[0]
+    assert row["speaker_difference"] == 0 and row["speaker_p"] == 1.0 and row["n_speakers"] == 6
+    # Other clips for b: the speaker-level test is left out, the fold-level one stays.
+    predictions.loc[predictions["pipeline"] == "b", "index"] += 1
+    row = pairwise_comparisons(results, predictions).iloc[0]
+    assert np.isnan(row["speaker_p"]) and np.isfinite(row["fold_p"])
