@@ -5,7 +5,8 @@
 >>> model.fit(paths, emotions).predict(new_paths)                    # doctest: +SKIP
 
 :func:`available` lists the names, :func:`describe` says what each one is and how its
-defaults were chosen, :func:`make` builds one (a fresh, unfitted scikit-learn ``Pipeline``).
+defaults were chosen, :func:`make` builds one (a fresh, unfitted scikit-learn ``Pipeline``),
+:func:`search_space` gives its ready space for a randomized or grid search.
 """
 
 from . import (
@@ -13,6 +14,16 @@ from . import (
     _encoders,  # noqa: F401  (registers the Whisper pipelines)
     _neural,  # noqa: F401  (registers the Keras pipelines)
 )
-from ._registry import PipelineSpec, available, describe, get_spec, make, register
+from ._registry import (
+    PipelineSpec,
+    available,
+    describe,
+    get_spec,
+    make,
+    register,
+    search_space,
+)
 
-__all__ = ["PipelineSpec", "available", "describe", "get_spec", "make", "register"]
+__all__ = [
+    "PipelineSpec", "available", "describe", "get_spec", "make", "register", "search_space",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scipy.stats import loguniform, randint, uniform
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -89,6 +90,18 @@ _SVM_SEARCH = {
     # "scale" is 1 / n_features on standardised features: about 1e-3 here.
     "svc__estimator__gamma": ["scale", 3e-4, 1e-3, 3e-3],
 }
+# Randomized search: C and gamma on log scales, a decade or more either side of the defaults.
+_SVM_DISTRIBUTIONS = {
+    "svc__estimator__C": loguniform(0.1, 100.0),
+    "svc__estimator__gamma": loguniform(1e-4, 1e-2),
+}
+_XGB_DISTRIBUTIONS = {
+    "xgb__estimator__max_depth": randint(2, 9),  # 2 to 8
+    "xgb__estimator__n_estimators": randint(100, 801),
+    "xgb__estimator__learning_rate": loguniform(0.01, 0.3),
+    "xgb__estimator__subsample": uniform(0.6, 0.4),  # 0.6 to 1
+    "xgb__estimator__colsample_bytree": uniform(0.3, 0.7),  # 0.3 to 1
+}
 
 register(PipelineSpec(
     name="mfcc-svm",
@@ -97,6 +110,7 @@ register(PipelineSpec(
     "RBF SVM.",
     details=_SVM_DETAILS,
     search_space=_SVM_SEARCH,
+    search_distributions=_SVM_DISTRIBUTIONS,
 ))
 
 register(PipelineSpec(
@@ -106,6 +120,7 @@ register(PipelineSpec(
     "StandardScaler -> RBF SVM.",
     details=_SVM_DETAILS,
     search_space=_SVM_SEARCH,
+    search_distributions=_SVM_DISTRIBUTIONS,
 ))
 
 register(PipelineSpec(
@@ -131,4 +146,5 @@ register(PipelineSpec(
         "xgb__estimator__n_estimators": [150, 300, 600],
         "xgb__estimator__learning_rate": [0.03, 0.05, 0.1],
     },
+    search_distributions=_XGB_DISTRIBUTIONS,
 ))

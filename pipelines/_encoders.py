@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from scipy.stats import loguniform
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -130,6 +131,13 @@ _WHISPER_SEARCH = {
 }
 _UNION_SEARCH = {f"features__whisper__{k[len('features__'):]}": v
                  for k, v in _WHISPER_SEARCH.items()}
+# Randomized search: the classifiers' C on a log scale, the encoder layer among the first four.
+_LOGREG_DISTRIBUTIONS = {"logreg__C": loguniform(1e-3, 10.0)}
+_SVM_DISTRIBUTIONS = {"svc__estimator__C": loguniform(0.3, 100.0),
+                      "svc__estimator__gamma": loguniform(1e-4, 1e-2)}
+_WHISPER_DISTRIBUTIONS = {**_WHISPER_SEARCH, "features__layer": [1, 2, 3, 4]}
+_UNION_DISTRIBUTIONS = {f"features__whisper__{k[len('features__'):]}": v
+                        for k, v in _WHISPER_DISTRIBUTIONS.items()}
 
 register(PipelineSpec(
     name="whisper-logreg",
@@ -141,6 +149,7 @@ Logistic regression (C=0.1, classes weighted by their inverse frequency): on Emo
 flat for C from 0.01 to 3 (0.918-0.926) and above the RBF SVM's (0.908 for C from 1 to 100).
 """,
     search_space={**_LOGREG_SEARCH, **_WHISPER_SEARCH},
+    search_distributions={**_LOGREG_DISTRIBUTIONS, **_WHISPER_DISTRIBUTIONS},
     check=_require_whisper_model,
 ))
 
@@ -154,6 +163,7 @@ The RBF SVM of handcrafted-svm (C=3, gamma="scale", balanced classes, temperatur
 probabilities), for comparison with it; on EmoDB its UAR was flat for C from 1 to 100.
 """,
     search_space={**_SVM_SEARCH, **_WHISPER_SEARCH},
+    search_distributions={**_SVM_DISTRIBUTIONS, **_WHISPER_DISTRIBUTIONS},
     check=_require_whisper_model,
 ))
 
@@ -168,6 +178,7 @@ together, and the RBF SVM of handcrafted-svm. Plain parameters of pipelines.make
 n_jobs …) go to both feature transformers.
 """,
     search_space={**_SVM_SEARCH, **_UNION_SEARCH},
+    search_distributions={**_SVM_DISTRIBUTIONS, **_UNION_DISTRIBUTIONS},
     check=_require_whisper_model,
 ))
 
@@ -181,5 +192,6 @@ The handcrafted features of handcrafted-svm beside the Whisper embedding, standa
 together, and the logistic regression of whisper-logreg.
 """,
     search_space={**_LOGREG_SEARCH, **_UNION_SEARCH},
+    search_distributions={**_LOGREG_DISTRIBUTIONS, **_UNION_DISTRIBUTIONS},
     check=_require_whisper_model,
 ))

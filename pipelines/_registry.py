@@ -8,7 +8,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PipelineSpec", "available", "describe", "get_spec", "make", "register"]
+__all__ = [
+    "PipelineSpec", "available", "describe", "get_spec", "make", "register", "search_space",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,11 @@ class PipelineSpec:
     search_space : mapping, default={}
         A parameter grid around the defaults, for ``GridSearchCV(param_grid=...)``, with the
         pipeline's own parameter names.
+    search_distributions : mapping, default={}
+        The space of a randomized search (``RandomizedSearchCV(param_distributions=...)``):
+        scipy.stats distributions (such as ``loguniform`` for C or a learning rate) or lists,
+        with the pipeline's own parameter names; wider than ``search_space``. Empty means
+        ``search_space``: see :func:`search_space`.
     feature_step : str, default="features"
         The step that receives the shorthand parameters of :func:`make` (``memory``,
         ``n_jobs``, ``verbose``, ``sr`` …); when it is a ``FeatureUnion``, each of its
@@ -49,6 +56,7 @@ class PipelineSpec:
     summary: str
     details: str = ""
     search_space: Mapping[str, list] = field(default_factory=dict)
+    search_distributions: Mapping[str, Any] = field(default_factory=dict)
     feature_step: str = "features"
     check: Callable[..., None] | None = None
 
@@ -220,7 +228,64 @@ def describe(name: str) -> str:
     if spec.search_space:
         grid = "\n".join(f"  {key}: {values}" for key, values in spec.search_space.items())
         parts.append(f"Search space:\n{grid}")
+    if spec.search_distributions:
+        space = "\n".join(f"  {key}: {_describe_values(values)}"
+                          for key, values in spec.search_distributions.items())
+        parts.append(f"Randomized search space:\n{space}")
     return "\n\n".join(parts)
+
+
+def search_space(name: str, search: str = "random") -> dict[str, Any]:
+    """The ready search space of a named pipeline, for a randomized or a grid search.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`.
+    search : {"random", "grid"}, default="random"
+        ``"random"``: the spec's ``search_distributions`` (scipy.stats distributions and
+        lists), or its grid when it has none; ``"grid"``: its ``search_space`` (lists).
+
+    Returns
+    -------
+    space : dict
+        Parameter names of the pipeline (``svc__estimator__C``) to values or distributions,
+        for :func:`sersk.model_selection.nested_cross_validate` or scikit-learn's searches.
+
+    Raises
+    ------
+    KeyError
+        An unknown pipeline name.
+    ValueError
+        The pipeline has no search space of that kind.
+
+    Examples
+    --------
+    >>> import pipelines
+    >>> space = pipelines.search_space("handcrafted-svm")
+    >>> sorted(space)
+    ['svc__estimator__C', 'svc__estimator__gamma']
+    >>> float(space["svc__estimator__C"].support()[1])
+    100.0
+    """
+    if search not in ("random", "grid"):
+        raise ValueError(f"search must be 'random' or 'grid', got {search!r}")
+    spec = get_spec(name)
+    space = spec.search_space if search == "grid" else (
+        spec.search_distributions or spec.search_space)
+    if not space:
+        raise ValueError(f"pipeline {name!r} has no {search} search space; pass one "
+                         "explicitly (see pipelines.describe)")
+    return dict(space)
+
+
+def _describe_values(values: Any) -> str:
+    """``loguniform on [0.1, 100]`` for a scipy.stats distribution, the list otherwise."""
+    dist = getattr(values, "dist", None)
+    if dist is None or not hasattr(values, "support"):
+        return str(values)
+    low, high = values.support()
+    return f"{dist.name} on [{low:g}, {high:g}]"
 
 
 def _short_name(estimator: Any) -> str:
