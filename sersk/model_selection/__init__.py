@@ -11,6 +11,7 @@ re-encoded, resampled, louder, trimmed) on both sides of a split.
 
 from ._cross_corpus import cross_corpus_evaluate, cross_corpus_label, shared_emotions
 from ._duplicates import DUPLICATE_THRESHOLD, audio_fingerprint, find_duplicates, split_duplicates
+from ._search import SEARCHES, nested_cross_validate
 from ._split import (
     PROTOCOLS,
     SPEAKER_GROUPED,
@@ -26,6 +27,7 @@ from ._validation import CrossValidationError, cross_validate_speakers, tabulate
 
 __all__ = [
     "PROTOCOLS",
+    "SEARCHES",
     "CrossValidationError",
     "DUPLICATE_THRESHOLD",
     "LeaveOneSpeakerOut",
@@ -40,6 +42,7 @@ __all__ = [
     "cross_validate_speakers",
     "find_duplicates",
     "make_splitter",
+    "nested_cross_validate",
     "shared_emotions",
     "speaker_routes",
     "split_duplicates",
