@@ -68,7 +68,7 @@ def _interval(estimate: Any, low: Any, high: Any) -> str:
 
 def _png(figure) -> str:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img alt="{_e(figure.axes[0].get_title())}" src="data:image/png;base64,{data}">'
 
@@ -258,6 +258,12 @@ def render_report(
               f"<p>Report built {_e(meta['built'])} from <code>results.csv</code>"
               + (" and <code>predictions.csv</code>" if predictions is not None else "")
               + ".</p>" if meta.get("built") else ""]
+    if meta.get("mlflow"):
+        header.append(f"<p>MLflow: one run per row of the table, experiment "
+                      f"<code>{_e(meta.get('experiment', 'sersk-benchmarks'))}</code>, at "
+                      f"<code>{_e(meta['mlflow'])}</code>"
+                      + (" (each with the pipeline refitted on all clips as an MLflow model)"
+                         if meta.get("log_model") else "") + ".</p>")
     if meta.get("synthetic"):
         header.append(f'<p class="warning">{_e(SYNTHETIC_NOTE)}</p>')
     if missing:

@@ -84,8 +84,17 @@ def write_run_file(
         "pipelines": list(args.pipelines),
         "corpora": corpora,
         "synthetic": "synthetic" in frames,
+        "mlflow": None if args.no_mlflow else _tracking_uri(out),
+        "experiment": "sersk-benchmarks",
+        "log_model": bool(getattr(args, "log_model", False)) and not args.no_mlflow,
     }
     (out / RUN_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def _tracking_uri(out: Path) -> str:
+    from sersk.tracking import tracking_uri
+
+    return tracking_uri(out)
 
 
 def write_report_or_say_why(out: Path, args: argparse.Namespace) -> Path | None:
