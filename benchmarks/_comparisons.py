@@ -117,10 +117,12 @@ def pairwise_comparisons(
         ``speaker_ci_low``, ``speaker_ci_high``, ``speaker_p`` (pooled UAR, paired bootstrap
         and sign-flip permutation test over speakers; NaN without predictions);
         ``n_speakers``; ``verdict``: "larger than fold-to-fold noise" when ``fold_p`` < 0.05,
-        else "within fold-to-fold noise". Pairs whose folds differ (other seeds or clips), or
-        with a failed fold, are left out.
+        else "within fold-to-fold noise"; with a single fold (cross-corpus), the fold columns
+        are NaN and the verdict comes from the speaker-level test ("… speaker-to-speaker
+        noise"). Pairs whose folds differ (other seeds or clips), or with a failed fold, are
+        left out.
     """
-    from sersk.statistics import corrected_paired_ttest, paired_speaker_test
+    from sersk.statistics import corrected_paired_ttest
 
     clips = _runs(predictions)
     rows = []
@@ -133,28 +135,30 @@ def pairwise_comparisons(
             fa, fb = runs[a].sort_values("fold"), runs[b].sort_values("fold")
             if not _same_folds(fa, fb):
                 continue
-            fold = corrected_paired_ttest(
-                fa["uar"].to_numpy(), fb["uar"].to_numpy(),
-                n_train=float(fa["n_train"].mean()), n_test=float(fa["n_test"].mean()),
-                confidence_level=_ALPHA_LEVEL,
-            )
             row = {
                 "corpus": corpus, "protocol": protocol, "pipeline_a": a, "pipeline_b": b,
-                "n_folds": fold.n, "fold_difference": fold.difference,
-                "fold_ci_low": fold.low, "fold_ci_high": fold.high, "fold_p": fold.p_value,
-                "speaker_difference": np.nan, "speaker_ci_low": np.nan,
-                "speaker_ci_high": np.nan, "speaker_p": np.nan, "n_speakers": np.nan,
-                "verdict": ("larger than fold-to-fold noise" if fold.exceeds_noise
-                            else "within fold-to-fold noise"),
+                "n_folds": len(fa), "fold_difference": np.nan, "fold_ci_low": np.nan,
+                "fold_ci_high": np.nan, "fold_p": np.nan, "speaker_difference": np.nan,
+                "speaker_ci_low": np.nan, "speaker_ci_high": np.nan, "speaker_p": np.nan,
+                "n_speakers": np.nan,
             }
+            fold = None
+            if len(fa) >= 2:  # one fold (cross-corpus) has no fold-to-fold noise to measure
+                fold = corrected_paired_ttest(
+                    fa["uar"].to_numpy(), fb["uar"].to_numpy(),
+                    n_train=float(fa["n_train"].mean()), n_test=float(fa["n_test"].mean()),
+                    confidence_level=_ALPHA_LEVEL,
+                )
+                row.update(fold_difference=fold.difference, fold_ci_low=fold.low,
+                           fold_ci_high=fold.high, fold_p=fold.p_value)
             speaker = _speaker_test(clips.get((corpus, a, protocol)),
                                     clips.get((corpus, b, protocol)),
-                                    n_boot=n_boot, n_permutations=n_permutations, seed=seed,
-                                    test=paired_speaker_test)
+                                    n_boot=n_boot, n_permutations=n_permutations, seed=seed)
             if speaker is not None:
                 row.update(speaker_difference=speaker.difference, speaker_ci_low=speaker.low,
                            speaker_ci_high=speaker.high, speaker_p=speaker.p_value,
                            n_speakers=speaker.n)
+            row["verdict"] = _verdict(fold, speaker)
             rows.append(row)
     columns = ["corpus", "protocol", "pipeline_a", "pipeline_b", "n_folds", "fold_difference",
                "fold_ci_low", "fold_ci_high", "fold_p", "speaker_difference",
@@ -162,14 +166,28 @@ def pairwise_comparisons(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _speaker_test(a, b, *, n_boot, n_permutations, seed, test):
+def _verdict(fold, speaker) -> str:
+    if fold is not None:
+        return ("larger than fold-to-fold noise" if fold.exceeds_noise
+                else "within fold-to-fold noise")
+    if speaker is not None:
+        return ("larger than speaker-to-speaker noise" if speaker.exceeds_noise
+                else "within speaker-to-speaker noise")
+    return "not testable (one fold, no per-clip predictions)"
+
+
+def _speaker_test(a, b, *, n_boot, n_permutations, seed):
     """The speaker-level paired test when both runs predicted the same clips on the same folds."""
+    from sersk.statistics import paired_speaker_test
+
     if a is None or b is None or len(a) != len(b):
         return None
     a, b = a.sort_values("index"), b.sort_values("index")
     same = ["index", "fold", "speaker", "y_true"]
     if not all((a[c].to_numpy() == b[c].to_numpy()).all() for c in same):
         return None
-    return test(a["y_true"].to_numpy(), a["y_pred"].to_numpy(), b["y_pred"].to_numpy(),
-                a["speaker"].to_numpy(), n_boot=n_boot, n_permutations=n_permutations,
-                confidence_level=_ALPHA_LEVEL, random_state=seed)
+    return paired_speaker_test(
+        a["y_true"].to_numpy(), a["y_pred"].to_numpy(), b["y_pred"].to_numpy(),
+        a["speaker"].to_numpy(), n_boot=n_boot, n_permutations=n_permutations,
+        confidence_level=_ALPHA_LEVEL, random_state=seed,
+    )

@@ -83,8 +83,8 @@ def test_report_rebuilt_from_results_alone(bench_out, tmp_path):
 def _fold_rows(pipeline, uars, *, speakers=("a b", "c d", "e f")):
     return pd.DataFrame({
         "corpus": "toy", "pipeline": pipeline, "protocol": "speaker-independent",
-        "fold": [1, 2, 3], "uar": uars, "n_train": 40, "n_test": 20,
-        "test_speakers": list(speakers), "error": None, "recall_x": uars,
+        "fold": np.arange(1, len(uars) + 1), "uar": uars, "n_train": 40, "n_test": 20,
+        "test_speakers": list(speakers)[:len(uars)], "error": None, "recall_x": uars,
     })
 
 
@@ -122,3 +122,24 @@ def test_speaker_level_comparison_needs_the_same_clips():
     predictions.loc[predictions["pipeline"] == "b", "index"] += 1
     row = pairwise_comparisons(results, predictions).iloc[0]
     assert np.isnan(row["speaker_p"]) and np.isfinite(row["fold_p"])
+
+
+def test_one_fold_is_compared_speaker_by_speaker():
+    # A cross-corpus run has a single fold: no fold-to-fold noise, the speakers decide.
+    results = pd.concat([_fold_rows("a", [0.9], speakers=["a b c d e f g h"]),
+                         _fold_rows("b", [0.5], speakers=["a b c d e f g h"])],
+                        ignore_index=True)
+    rng = np.random.default_rng(1)
+    y_true = rng.choice(["x", "y"], 80)
+    clips = pd.DataFrame({"corpus": "toy", "protocol": "speaker-independent",
+                          "index": np.arange(80), "fold": 1,
+                          "speaker": np.repeat(list("abcdefgh"), 10), "y_true": y_true})
+    coin = np.where(rng.random(80) < 0.5, y_true, np.where(y_true == "x", "y", "x"))
+    predictions = pd.concat([clips.assign(pipeline="a", y_pred=y_true),
+                             clips.assign(pipeline="b", y_pred=coin)], ignore_index=True)
+    row = pairwise_comparisons(results, predictions).iloc[0]
+    assert np.isnan(row["fold_p"]) and row["n_folds"] == 1
+    assert row["speaker_p"] == pytest.approx(2 / 256)
+    assert row["verdict"] == "larger than speaker-to-speaker noise"
+    row = pairwise_comparisons(results).iloc[0]
+    assert row["verdict"] == "not testable (one fold, no per-clip predictions)"
