@@ -4,10 +4,18 @@
     python -m benchmarks.run --corpus emodb ravdess --protocol speaker random
     python -m benchmarks.run --corpus synthetic --pipelines mfcc-svm --folds 2 --no-mlflow
     python -m benchmarks.run --corpus ravdess emodb --whisper-model models/whisper-base
+    python -m benchmarks.run --pipelines handcrafted-svm --search random --n-iter 20
 
 The Whisper pipelines run when a Whisper model folder is given (``--whisper-model`` or
 ``$SERSK_WHISPER_MODEL``; ``python -m benchmarks.whisper_model --out DIR`` makes one), and are
 otherwise left out, with a line saying so.
+
+With ``--search random`` (or ``grid``) each pipeline's ready search space
+(``pipelines.search_space``) is searched inside every outer fold, with inner folds grouped by
+speaker (nested cross-validation, ``sersk.model_selection.nested_cross_validate``); its rows
+are labelled ``<pipeline>+search``, so they sit beside the defaults' rows in a table, and the
+``search`` column says which search (``random(n_iter=20, inner_splits=3)``). In MLflow each
+search is a parent run with a child run per candidate.
 
 Every corpus x pipeline x protocol is cross-validated (speaker-independent by default), logged
 as one MLflow run (see sersk.tracking), and summarised in a table printed here and written to
@@ -139,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--synthetic-utterances", type=int, default=10, metavar="N",
                            help="clips per speaker and emotion (default: 10)")
     add_output_arguments(parser)
+    add_search_arguments(parser)
     return parser
 
 
@@ -242,6 +251,8 @@ def run_one(
     """Cross-validate one pipeline under one protocol; log it; its per-fold rows.
 
     Its per-clip predictions are appended to ``predictions`` when given."""
+    if getattr(args, "search", "none") != "none":
+        return run_search(corpus, frame, name, protocol, args, cache, extraction, predictions)
     import pipelines
     from sersk.datasets import audio_inputs
     from sersk.model_selection import cross_validate_speakers, tabulate_folds
@@ -284,6 +295,114 @@ def run_one(
     table.insert(0, "corpus", corpus)
     table["extract_seconds_per_clip"] = extraction[key]
     table["mlflow_run_id"] = run_id
+    return table
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--search``: nested cross-validation of a search per pipeline."""
+    group = parser.add_argument_group(
+        "search",
+        "nested speaker-independent search: each outer fold searches its training speakers "
+        "(inner folds grouped by speaker, UAR) and scores the winner on its test speakers",
+    )
+    group.add_argument(
+        "--search", choices=["none", "random", "grid"], default="none",
+        help="none: the pipelines' defaults (default); random: randomized search over the "
+        "pipeline's distributions (pipelines.search_space); grid: over its grid. Rows are "
+        "labelled <pipeline>+search, with the search in a 'search' column",
+    )
+    group.add_argument("--n-iter", type=_at_least(1), default=10, metavar="N",
+                       help="candidates of a randomized search (default: 10)")
+    group.add_argument("--inner-folds", type=_at_least(2), default=3, metavar="K",
+                       help="inner speaker-independent folds (default: 3)")
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
+
+
+def run_search(
+    corpus: str, frame: pd.DataFrame, name: str, protocol: str, args: argparse.Namespace,
+    cache: Path, extraction: dict[tuple[str, str], float],
+    predictions: list[pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Nested search of one pipeline under one protocol; log it; its per-fold rows.
+
+    The rows have the columns of :func:`run_one`'s, the pipeline named ``<name>+search``, and
+    ``search`` (such as ``random(n_iter=20, inner_splits=3)``), ``inner_uar``,
+    ``best_params`` (JSON) and ``search_seconds``. In MLflow, the search is a parent run with
+    a child run per candidate (see :func:`sersk.tracking.log_search`). The outer folds'
+    per-clip predictions are appended to ``predictions`` when given.
+    """
+    import json
+
+    import pipelines
+    from sersk.datasets import audio_inputs
+    from sersk.exceptions import SerskError
+    from sersk.model_selection import nested_cross_validate, tabulate_folds
+
+    if getattr(args, "transductive", False):
+        raise SerskError("--search does not combine with --transductive: the searches cannot "
+                         "pass the speakers to the per-speaker normalisation")
+
+    X = audio_inputs(frame)
+    y = frame["emotion"].to_numpy()
+    speakers = frame["speaker"].to_numpy()
+    extra = {"whisper_model": args.whisper_model} if needs_whisper_model(name) else {}
+    model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs, **extra)
+    key = (corpus, _feature_key(model))
+    if key not in extraction:
+        extraction[key] = _warm_cache(model, X)
+    # Every clip is cached now: the search's workers read features, so they extract on one
+    # process each rather than start pools of their own.
+    model = pipelines.make(name, memory=str(cache), n_jobs=1, **extra)
+    label = f"{name}+search"
+    start = time.perf_counter()
+    results = nested_cross_validate(
+        model, pipelines.search_space(name, args.search), X, y, speakers=speakers,
+        search=args.search, n_iter=args.n_iter, inner_splits=args.inner_folds,
+        protocol=protocol, n_splits=args.folds, random_state=args.seed, n_jobs=args.n_jobs,
+        error_score=np.nan, progress=f"{corpus}/{label}/{protocol}",
+    )
+    seconds = time.perf_counter() - start
+    folds = results.folds
+    clips = label_predictions(results.predictions, frame, corpus=corpus, pipeline=label,
+                              protocol=folds.attrs["protocol"])
+    if predictions is not None:
+        predictions.append(clips)
+    print(f"{corpus}/{label}/{protocol}: nested {folds.attrs['search']} search, UAR "
+          f"{folds['uar'].mean():.3f} ± {folds['uar'].std(ddof=0):.3f} over "
+          f"{len(folds)} outer folds, {seconds:.0f} s", flush=True)
+    run_id = None
+    if not args.no_mlflow:
+        from sersk.tracking import log_search
+
+        run_id = log_search(
+            results, corpus=corpus, pipeline=label, estimator=model, out_dir=args.out,
+            experiment="sersk-benchmarks",
+            params={"seed": args.seed, "n_clips": len(y), "n_speakers": len(set(speakers)),
+                    "n_classes": len(set(y))},
+            metrics={"extract_seconds_per_clip": extraction[key], "nested_seconds": seconds},
+            # A search is never transductive (see above): tagged as run_one tags its runs.
+            tags={"synthetic": str(corpus == SYNTHETIC).lower(), "transductive": "false"},
+        )
+    table = tabulate_folds(folds)
+    table["best_params"] = [None if p is None else json.dumps(p, sort_keys=True, default=str)
+                            for p in table["best_params"]]
+    table.insert(0, "pipeline", label)
+    table.insert(0, "corpus", corpus)
+    table["search"] = folds.attrs["search"]
+    table["extract_seconds_per_clip"] = extraction[key]
+    table["mlflow_run_id"] = run_id
+    if getattr(args, "duplicate_check", None) is not None:
+        args.duplicate_check.annotate(table, corpus, frame, name, protocol, args)
     return table
 
 
