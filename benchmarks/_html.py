@@ -302,7 +302,11 @@ so the plain paired t-test is far too confident); the verdict says whether that 
 larger than the fold-to-fold noise (p &lt; 0.05). <i>Δ pooled UAR</i>: difference of the pooled
 UARs, 95 % paired bootstrap interval over speakers and a sign-flip permutation test that
 swaps the two pipelines' predictions speaker by speaker (exact when 2<sup>speakers</sup> ≤ 10000).
-The p-values are not corrected for the number of pairs.</p>
+The two tests answer different questions: the speaker-level one holds the trained models fixed
+and asks whether other speakers of the same kind would see the gap; the fold-level one also
+counts how much the models change when retrained on other speakers, so it is the more cautious,
+and the verdict follows it (the speaker-level test when there is a single fold). The p-values
+are not corrected for the number of pairs.</p>
 {_comparison_tables(comparisons)}
 <h2>Confusion matrices and recall per class</h2>
 {_figures(results, predictions)}
