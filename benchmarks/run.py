@@ -5,6 +5,7 @@
     python -m benchmarks.run --corpus synthetic --pipelines mfcc-svm --folds 2 --no-mlflow
     python -m benchmarks.run --corpus ravdess emodb --whisper-model models/whisper-base
     python -m benchmarks.run --pipelines handcrafted-svm --search random --n-iter 20
+    python -m benchmarks.run --corpus ravdess emodb --protocol loso cross-corpus
 
 The Whisper pipelines run when a Whisper model folder is given (``--whisper-model`` or
 ``$SERSK_WHISPER_MODEL``; ``python -m benchmarks.whisper_model --out DIR`` makes one), and are
@@ -22,6 +23,13 @@ as one MLflow run (see sersk.tracking), and summarised in a table printed here a
 ``<out>/summary.md``; the per-fold rows go to ``<out>/results.csv``. Features are cached in
 ``<out>/cache`` (or ``--cache``), so a clip is extracted once across folds, pipelines sharing
 a feature set, and later runs.
+
+``--protocol loso`` has one fold per speaker; ``--protocol cross-corpus`` trains on one corpus
+and tests on another over their shared emotions (every ordered pair, and all-but-one with
+three or more corpora); ``--transductive`` normalises each speaker with their own clips and
+labels the results so. Every clip is first checked for exact and near duplicates (fingerprints
+cached beside the features); runs whose training and test clips share a recording are
+counted (``n_duplicates``), warned about and listed in summary.md (see benchmarks._protocols).
 
 Each test clip's prediction goes to ``<out>/predictions.csv``, and ``<out>/report.html`` is
 a self-contained page with the table, bootstrap intervals over speakers, chance levels,
@@ -56,7 +64,21 @@ from ._outputs import (
     write_report_or_say_why,
     write_run_file,
 )
-from ._report import PROTOCOL_DESCRIPTIONS, SYNTHETIC_NOTE, format_table, summarise
+from ._protocols import (
+    CROSS_CORPUS,
+    PROTOCOL_CHOICES,
+    PROTOCOL_HELP,
+    add_protocol_arguments,
+    append_duplicate_section,
+    check_duplicates,
+    n_folds,
+    plan_runs,
+    protocol_label,
+    run_cross_corpus,
+    run_tags,
+    with_speaker_normalisation,
+)
+from ._report import SYNTHETIC_NOTE, describe_protocols, format_table, summarise
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = "synthetic"
@@ -128,8 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"${WHISPER_MODEL_ENV}); `python -m benchmarks.whisper_model --out DIR` makes one",
     )
     parser.add_argument(
-        "--protocol", nargs="+", choices=["speaker", "random"], default=["speaker"],
-        help="speaker: speaker-independent folds (default); random: speaker-dependent folds",
+        "--protocol", nargs="+", choices=PROTOCOL_CHOICES, default=["speaker"],
+        help=PROTOCOL_HELP,
     )
     parser.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
     parser.add_argument("--out", default="benchmark-results", metavar="DIR",
@@ -147,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--synthetic-utterances", type=int, default=10, metavar="N",
                            help="clips per speaker and emotion (default: 10)")
     add_output_arguments(parser)
+    add_protocol_arguments(parser)
     add_search_arguments(parser)
     return parser
 
@@ -262,6 +285,8 @@ def run_one(
     speakers = frame["speaker"].to_numpy()
     extra = {"whisper_model": args.whisper_model} if needs_whisper_model(name) else {}
     model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs, **extra)
+    if args.transductive:
+        model = with_speaker_normalisation(model, name)
     key = (corpus, _feature_key(model))  # timed once per corpus and feature set
     label = f"{corpus}/{name}/{protocol}"
     if key not in extraction:
@@ -284,7 +309,7 @@ def run_one(
             params={"seed": args.seed, "n_clips": len(y), "n_speakers": len(set(speakers)),
                     "n_classes": len(set(y))},
             metrics={"extract_seconds_per_clip": extraction[key]},
-            tags={"synthetic": str(corpus == SYNTHETIC).lower()},
+            tags={"synthetic": str(corpus == SYNTHETIC).lower(), **run_tags(args)},
             predictions=clips[["index", "fold", "speaker", "y_true", "y_pred"]],
         )
         if getattr(args, "log_model", False):
@@ -295,6 +320,8 @@ def run_one(
     table.insert(0, "corpus", corpus)
     table["extract_seconds_per_clip"] = extraction[key]
     table["mlflow_run_id"] = run_id
+    if getattr(args, "duplicate_check", None) is not None:
+        args.duplicate_check.annotate(table, corpus, frame, name, protocol, args)
     return table
 
 
@@ -406,11 +433,10 @@ def run_search(
     return table
 
 
-def _failed_run(corpus: str, name: str, protocol: str, folds: int, exc: Exception) -> pd.DataFrame:
-    from sersk.model_selection import PROTOCOLS
-
+def _failed_run(corpus: str, name: str, label: str, folds: int, exc: Exception) -> pd.DataFrame:
+    """The rows of a run that failed before its folds: ``label`` is its protocol column."""
     table = pd.DataFrame({"fold": range(1, folds + 1)}, columns=_FIRST_COLUMNS)
-    table[["corpus", "pipeline", "protocol"]] = [corpus, name, PROTOCOLS[protocol]]
+    table[["corpus", "pipeline", "protocol"]] = [corpus, name, label]
     table["error"] = f"{type(exc).__name__}: {exc}"
     return table
 
@@ -448,8 +474,7 @@ def write_summary(
         "filling the cache (a cache left by an earlier run makes it a cache read). *fit* and "
         "*predict* are per fold, with features read from that cache.", "",
         "## Protocols", "",
-        *(f"- **{label}**: {text}" for label, text in PROTOCOL_DESCRIPTIONS.items()
-          if label in set(summary["protocol"])),
+        *(f"- **{label}**: {text}" for label, text in describe_protocols(summary["protocol"])),
         f"- {args.folds} folds, seed {args.seed}.", "",
         "## Data", "",
     ]
@@ -483,6 +508,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.folds < 2:
         print("error: --folds must be at least 2", file=sys.stderr)
         return 2
+    if CROSS_CORPUS in args.protocol and len(set(args.corpus or [])) < 2:
+        print("error: --protocol cross-corpus needs at least two corpora: --corpus A B ...",
+              file=sys.stderr)
+        return 2
+    if args.search != "none" and (args.transductive or CROSS_CORPUS in args.protocol):
+        print("error: --search runs k-fold protocols without --transductive; run "
+              "--protocol cross-corpus and --transductive without --search", file=sys.stderr)
+        return 2
     out = Path(args.out)
     cache = Path(args.cache) if args.cache else out / "cache"
     corpora, reason = choose_corpora(args)
@@ -496,24 +529,31 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_run_file(out, argv, args, frames)
 
-    runs = [(c, p, q) for c in corpora for p in args.pipelines for q in args.protocol]
+    args.duplicate_check = check_duplicates(frames, args, cache)
+    runs = plan_runs(corpora, args.pipelines, args.protocol)
     tables, extraction, clips = [], {}, []
     for corpus, name, protocol in tqdm(runs, desc="benchmark", unit="run"):
         try:
-            tables.append(run_one(corpus, frames[corpus], name, protocol, args, cache,
-                                  extraction, predictions=clips))
+            if protocol == CROSS_CORPUS:
+                tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,
+                                               predictions=clips))
+            else:
+                tables.append(run_one(corpus, frames[corpus], name, protocol, args, cache,
+                                      extraction, predictions=clips))
         except Exception as exc:  # noqa: BLE001 -- one broken run must not cost the others
             if isinstance(exc, SerskError):  # a message written for users: no traceback
                 print(f"error: {corpus}/{name}/{protocol}: {exc}", file=sys.stderr)
             else:
                 traceback.print_exc()
-            tables.append(_failed_run(corpus, name, protocol, args.folds, exc))
+            tables.append(_failed_run(corpus, name, protocol_label(corpus, protocol, args),
+                                      n_folds(corpus, protocol, frames, args), exc))
         # Written after every run: an interrupted benchmark keeps what it finished.
         results = _write_results(tables, out / "results.csv")
         write_predictions(clips, out)
 
     summary = summarise(results)
     write_summary(out / "summary.md", summary, frames, reason, args, argv)
+    append_duplicate_section(out / "summary.md", args.duplicate_check)
     report = write_report_or_say_why(out, args)
 
     print()

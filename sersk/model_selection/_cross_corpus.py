@@ -25,6 +25,7 @@ from ._validation import (
     _failed_scores,
     _fit_and_score,
     _fold_row,
+    _predictions,
 )
 
 __all__ = ["cross_corpus_evaluate", "cross_corpus_label", "shared_emotions"]
@@ -136,7 +137,8 @@ def cross_corpus_evaluate(
     speakers: Any = None,
     labels: Any = None,
     error_score: str | float = "raise",
-) -> pd.DataFrame:
+    return_predictions: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Train on one or more corpora and test on another, over the emotions they all hold.
 
     The clips of every emotion not held by all the corpora involved are left out on both
@@ -172,6 +174,9 @@ def cross_corpus_evaluate(
         :class:`CrossValidationError`; a number gives every score that value, records the
         error in the ``error`` column and warns with
         :class:`~sklearn.exceptions.FitFailedWarning`.
+    return_predictions : bool, default=False
+        Also return every test clip's prediction, as
+        :func:`cross_validate_speakers` does.
 
     Returns
     -------
@@ -184,6 +189,10 @@ def cross_corpus_evaluate(
         ``results.attrs`` holds ``"labels"``, ``"protocol"``, ``"n_splits"`` (1),
         ``"train_corpora"``, ``"test_corpus"`` and ``"dropped"`` (a dict of each corpus's
         emotions left out) and ``"n_dropped_clips"`` (per corpus).
+    predictions : pandas.DataFrame
+        Only with ``return_predictions=True``: one row per test clip (none if the fit
+        failed), with the columns ``index`` (position in ``X``), ``fold`` (1), ``speaker``,
+        ``y_true`` and ``y_pred``.
 
     Raises
     ------
@@ -264,11 +273,13 @@ def cross_corpus_evaluate(
         protocol = transductive_label(protocol)
 
     row = _fold_row(1, protocol, train_index, test_index, speakers)
+    predictions = pd.DataFrame(columns=["index", "fold", "speaker", "y_true", "y_pred"])
     try:
         scores = _fit_and_score(estimator, X, y, train_index, test_index, labels,
                                 speakers=speakers, routes=routes)
-        scores.pop("y_pred", None)
+        y_pred = scores.pop("y_pred")
         row.update(scores)
+        predictions = _predictions(1, test_index, speakers, y, y_pred)
     except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its run
         if error_score == "raise":
             raise CrossValidationError(
@@ -293,4 +304,4 @@ def cross_corpus_evaluate(
         results[column] = row[column]
     results.attrs.update(train_corpora=train, test_corpus=test, dropped=dropped,
                          n_dropped_clips=n_dropped)
-    return results
+    return (results, predictions) if return_predictions else results

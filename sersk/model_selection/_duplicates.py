@@ -46,8 +46,8 @@ _FMIN, _FMAX = 100.0, 3800.0
 _FLOOR_DB = 60.0  # below the loudest band: silence and codec noise look alike
 _TRIM_DB = 40.0  # frames whose loudest band is this far below the clip's are cut at the ends
 _SUMMARY_FRAMES = 32
-_MIN_OVERLAP = 0.5  # of the shorter clip, at any shift
-_FINGERPRINT_VERSION = "1"
+_MIN_OVERLAP = 0.8  # of the shorter clip, at any shift
+_FINGERPRINT_VERSION = "2"
 
 
 def audio_fingerprint(*, y: np.ndarray, sr: int) -> np.ndarray:
@@ -95,7 +95,10 @@ def audio_fingerprint(*, y: np.ndarray, sr: int) -> np.ndarray:
     loud = np.flatnonzero(levels.max(axis=1) > -_TRIM_DB)
     if loud.size:
         levels = levels[loud[0]: loud[-1] + 1]
-    return (levels - levels.mean(axis=0)).astype(np.float32)
+    # Centred over time per band and over bands per frame: what is left is how the spectrum's
+    # shape moves, not the loudness contour that any two utterances of a voice share.
+    levels = levels - levels.mean(axis=0)
+    return (levels - levels.mean(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _sample_hash(y: np.ndarray, sr: int) -> str:
@@ -177,7 +180,7 @@ def _aligned_similarity(a: np.ndarray, b: np.ndarray, max_lag: int) -> float:
     usable = (end_a - start_a >= max(1, int(np.ceil(_MIN_OVERLAP * n_b)))) & (norm > 0)
     if not usable.any():
         return 0.0
-    return float(np.max(dot[lags[usable] + n_b - 1] / norm[usable]))
+    return float(min(1.0, np.max(dot[lags[usable] + n_b - 1] / norm[usable])))
 
 
 def find_duplicates(
