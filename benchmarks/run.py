@@ -475,7 +475,8 @@ def write_summary(
         "*predict* are per fold, with features read from that cache.", "",
         "## Protocols", "",
         *(f"- **{label}**: {text}" for label, text in describe_protocols(summary["protocol"])),
-        f"- {args.folds} folds, seed {args.seed}.", "",
+        *([f"- {args.folds} folds, seed {args.seed}."]
+          if {"speaker", "random"} & set(args.protocol) else []), "",
         "## Data", "",
     ]
     for corpus, frame in frames.items():
