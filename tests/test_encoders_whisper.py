@@ -177,6 +177,31 @@ def test_layer_choice(tiny_whisper, clips):
         embed(layer=0)
 
 
+def test_several_layers_side_by_side(tiny_whisper, clips):
+    def frames(layer):
+        return WhisperEncoderEmbedding(model=tiny_whisper, layer=layer,
+                                       pooling="frames").fit_transform(clips[:2])
+
+    first, last = frames(1), frames(-1)
+    both = frames((1, -1))
+    width = first[0].shape[1]
+    for one, final, b in zip(first, last, both, strict=True):
+        assert b.shape == (one.shape[0], 2 * width)
+        np.testing.assert_allclose(b[:, :width], one, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b[:, width:], final, rtol=1e-5, atol=1e-6)
+    pooled = WhisperEncoderEmbedding(model=tiny_whisper, layer=[2, 1], pooling="mean_std")
+    pooled.set_output(transform="pandas")
+    table = pooled.fit_transform(clips[:2])
+    assert pooled.n_channels_ == 2 * width
+    assert table.shape == (2, 4 * width)
+    assert table.columns[0] == "whisper_l2_0_mean"
+    assert f"whisper_l1_{width - 1}_std" in table.columns
+    with pytest.raises(ValueError, match="empty"):
+        WhisperEncoderEmbedding(model=tiny_whisper, layer=()).fit(clips[:1])
+    with pytest.raises(ValueError, match="layer=9 is out of range"):
+        WhisperEncoderEmbedding(model=tiny_whisper, layer=(1, 9)).fit(clips[:1])
+
+
 @pytest.mark.parametrize("pad_to_seconds", [None, 2.0])
 def test_a_clip_alone_equals_the_clip_in_a_batch(tiny_whisper, clips, pad_to_seconds):
     def frames(batch_size, X):

@@ -108,7 +108,7 @@ def _truncated_files(folder: Path, n_layers: int) -> dict[str, bytes]:
     return files
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=6)
 def _load(path: str, stamp: tuple, device: str, compute_type: str, n_threads: int,
           n_layers: int | None):
     import ctranslate2
@@ -127,7 +127,8 @@ def load_whisper(folder: Path, *, device: str, compute_type: str, n_threads: int
     """A CTranslate2 Whisper model, loaded once per process and kept for later calls.
 
     Models are never pickled with an estimator: each process (each joblib worker) loads its
-    own on first use. The two most recently used configurations stay loaded.
+    own on first use. The six most recently used configurations stay loaded (a multi-layer
+    embedding needs one per layer).
     """
     stat = (folder / "model.bin").stat()
     return _load(str(folder), (stat.st_size, stat.st_mtime_ns), device, compute_type,

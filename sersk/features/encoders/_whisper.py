@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from numbers import Integral, Real
 
@@ -178,7 +179,7 @@ def whisper_encoder_frames(
     *,
     y: np.ndarray,
     model: str | os.PathLike,
-    layer: int | None = None,
+    layer: int | Sequence[int] | None = None,
     pad_to_seconds: float | None = None,
     compute_type: str = "int8",
     device: str = "cpu",
@@ -195,8 +196,8 @@ def whisper_encoder_frames(
 
     Returns
     -------
-    ndarray of shape (ceil(n_samples / 320), d_model), dtype float32
-        One row per 20 ms.
+    ndarray of shape (ceil(n_samples / 320), d_model * n_layers), dtype float32
+        One row per 20 ms; with several layers, their outputs side by side in the order given.
 
     See Also
     --------
@@ -229,11 +230,13 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
         Folder of a Whisper model in CTranslate2 format (``model.bin``, ``config.json`` and
         the vocabulary), such as ``ct2-transformers-converter --model openai/whisper-base``
         writes. Required.
-    layer : int, default=None
+    layer : int, sequence of int or None, default=None
         Encoder layer whose output is used, 1 for the first; negative values count from the
         last (-1 is the last). None is the last. Only the layers up to it are run, so an
         early layer is also a faster one. For emotion, early-middle layers beat the last by
-        far (see Notes).
+        far (see Notes). Several layers, such as ``(2, 3)``, give their outputs side by side
+        (``d_model`` channels each, in the order given); CTranslate2 returns only an encoder's
+        last layer, so each costs a pass through the encoder up to it.
     pad_to_seconds : float in (0, 30] or None, default=None
         Zero-pad shorter clips to this duration before encoding, as Whisper (trained on 30 s
         windows) pads every input to 30 s; the padded frames only give the audio frames
@@ -273,7 +276,8 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     pooling_ : transformer or None
         The fitted pooling (None with ``pooling="frames"``).
     n_channels_ : int
-        Channels of the encoder frames (the model's width, 512 for Whisper base).
+        Channels of the encoder frames: the model's width (512 for Whisper base) times the
+        number of layers.
 
     Notes
     -----
@@ -315,7 +319,7 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     _parameter_constraints: dict = {
         **EncoderEmbedding._parameter_constraints,
         "model": [str, os.PathLike, None],
-        "layer": [Interval(Integral, None, None, closed="neither"), None],
+        "layer": [Interval(Integral, None, None, closed="neither"), tuple, list, None],
         "pad_to_seconds": [Interval(Real, 0, CHUNK_SECONDS, closed="right"), None],
         "compute_type": [StrOptions({"int8", "int8_float32", "float32", "float16",
                                      "int8_float16", "bfloat16", "default"})],
@@ -348,25 +352,36 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     def _info(self):
         return read_whisper_info(self._folder())
 
-    def _n_layers(self) -> int | None:
-        """Encoder layers to run: None for all."""
-        if self.layer is None:
-            return None
+    def _layers(self) -> list[int | None]:
+        """Encoder layers to run for each requested output, in order: None for all."""
+        requested = self.layer if isinstance(self.layer, (tuple, list)) else [self.layer]
+        if not requested:
+            raise ValueError(f"layer={self.layer!r} is empty: name at least one layer")
         total = self._info().n_layers
-        n = self.layer if self.layer > 0 else total + 1 + self.layer
-        if not 1 <= n <= total:
-            raise ValueError(
-                f"layer={self.layer} is out of range: the encoder of {self.model} has {total} "
-                f"layers (1 … {total}, or -1 … -{total} from the last)"
-            )
-        return None if n == total else n
+        out = []
+        for layer in requested:
+            if layer is None:
+                out.append(None)
+                continue
+            if isinstance(layer, bool) or not isinstance(layer, Integral):
+                raise ValueError(f"layer={self.layer!r}: layers are integers, got {layer!r}")
+            n = layer if layer > 0 else total + 1 + layer
+            if not 1 <= n <= total:
+                raise ValueError(
+                    f"layer={layer} is out of range: the encoder of {self.model} has {total} "
+                    f"layers (1 … {total}, or -1 … -{total} from the last)"
+                )
+            out.append(None if n == total else int(n))
+        return out
 
     def _check_frame_params(self):
         self._folder()
-        self._n_layers()
+        self._layers()
 
     def _model_identity(self) -> str:
-        return model_fingerprint(self._folder()) + f"/{self._n_layers()}"
+        layers = self._layers()
+        suffix = f"/{layers[0]}" if not isinstance(self.layer, (tuple, list)) else f"/{layers}"
+        return model_fingerprint(self._folder()) + suffix
 
     # --- frames -----------------------------------------------------------------------------
     def _window_samples(self) -> int:
@@ -375,16 +390,26 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     def _frame_matrices(self, ys):
         folder = self._folder()
         info = read_whisper_info(folder)
-        model = load_whisper(
-            folder, device=self.device, compute_type=self.compute_type,
-            n_threads=self.n_threads or 0, n_layers=self._n_layers(),
-        )
         pad = None if self.pad_to_seconds is None else round(self.pad_to_seconds * SAMPLE_RATE)
-        return _encode(model, ys, n_mels=info.n_mels, pad_samples=pad,
-                       batch_size=self.batch_size)
+        per_layer = []
+        for n_layers in self._layers():
+            model = load_whisper(
+                folder, device=self.device, compute_type=self.compute_type,
+                n_threads=self.n_threads or 0, n_layers=n_layers,
+            )
+            per_layer.append(_encode(model, ys, n_mels=info.n_mels, pad_samples=pad,
+                                     batch_size=self.batch_size))
+        if len(per_layer) == 1:
+            return per_layer[0]
+        return [np.concatenate(frames, axis=1) for frames in zip(*per_layer, strict=True)]
 
     def _channel_names(self):
-        return [f"whisper{j}" for j in range(self._info().d_model)]
+        d_model = self._info().d_model
+        if not isinstance(self.layer, (tuple, list)):
+            return [f"whisper{j}" for j in range(d_model)]
+        total = self._info().n_layers
+        return [f"whisper_l{total if n is None else n}_{j}"
+                for n in self._layers() for j in range(d_model)]
 
     def fit(self, X, y=None):
         """Check the parameters, the model folder and the inputs; nothing is extracted here.
@@ -402,5 +427,5 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
         self
         """
         super().fit(X, y)
-        self.n_channels_ = self._info().d_model
+        self.n_channels_ = self._info().d_model * len(self._layers())
         return self
