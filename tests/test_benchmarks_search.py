@@ -17,7 +17,8 @@ pytestmark = pytest.mark.filterwarnings(
 # 4 speakers: 2 outer folds of 2 test speakers, whose 2 training speakers make 2 inner folds;
 # 3 clips per emotion and speaker, enough for the SVM's 3-fold calibration.
 TINY = ["--corpus", "synthetic", "--pipelines", "mfcc-svm", "--synthetic-speakers", "4",
-        "--synthetic-utterances", "3", "--folds", "2", "--inner-folds", "2"]
+        "--synthetic-utterances", "3", "--folds", "2", "--inner-folds", "2",
+        "--no-duplicate-check"]
 
 
 def test_random_search_rows_and_mlflow_runs(tmp_path, monkeypatch, capsys):

@@ -164,13 +164,13 @@ def test_outer_test_clips_never_reach_the_search(recorder):
 def test_grid_search_and_determinism():
     X, y, speakers = _data()
     model = make_pipeline(StandardScaler(), SVC())
-    grid = {"svc__C": [0.1, 1.0, 10.0], "svc__gamma": ["scale", 0.1]}
+    grid = {"svc__C": [0.1, 10.0], "svc__gamma": ["scale", 0.1]}
     first = nested_cross_validate(model, grid, X[:, 1:], y, speakers=speakers, search="grid",
-                                  n_splits=4, random_state=3)
+                                  n_splits=3, random_state=3)
     again = nested_cross_validate(model, grid, X[:, 1:], y, speakers=speakers, search="grid",
-                                  n_splits=4, random_state=3)
+                                  n_splits=3, random_state=3)
     assert first.folds.attrs["search"] == "grid(inner_splits=3)"
-    assert len(first.candidates) == 4 * 6
+    assert len(first.candidates) == 3 * 4
     pd.testing.assert_frame_equal(_comparable(first.folds), _comparable(again.folds))
     pd.testing.assert_frame_equal(
         first.candidates.filter(regex="^(fold|params|.*test_uar)$"),
@@ -200,9 +200,12 @@ def test_failing_candidate_gets_error_score_and_the_search_goes_on(recorder):
 def test_failing_outer_fold(recorder):
     X, y, speakers = _data()
     space = {"fail": [True], "C": [1.0]}
-    with pytest.warns(FitFailedWarning, match="outer fold 1/4 of the nested grid search"):
+    with pytest.warns(FitFailedWarning) as record:
         results = nested_cross_validate(recorder(), space, X, y, speakers=speakers,
                                         search="grid", n_splits=4)
+    for fold in range(1, 5):
+        assert any(f"outer fold {fold}/4 of the nested grid search failed" in str(w.message)
+                   for w in record)
     folds = results.folds
     assert folds["uar"].isna().all() and len(folds) == 4
     assert folds["error"].str.contains("fits failed").all()
