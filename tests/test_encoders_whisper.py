@@ -348,10 +348,29 @@ def test_named_pipelines(tiny_whisper, clips, tmp_path, monkeypatch):
     assert params["features__whisper__memory"] == params["features__handcrafted__memory"]
     X, y = _labelled(clips)
     assert len(model.fit(X, y).predict(X[:2])) == 2
+    features = model.named_steps["features"]
+    assert features.n_channels_ == 3 * features._info().d_model  # layers 2, 3 and 4
     for name in ("whisper-logreg", "whisper-svm", "whisper-handcrafted-svm",
                  "whisper-handcrafted-logreg"):
         spec = pipelines.get_spec(name)
         assert set(spec.search_space) <= set(pipelines.make(name).get_params())
+
+
+@pytest.mark.filterwarnings(  # Keras's own tensors, under NumPy 2
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+def test_whisper_mlp(tiny_whisper, clips, tmp_path):
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("scikeras")
+    import pipelines
+
+    model = pipelines.make("whisper-mlp", whisper_model=tiny_whisper, memory=str(tmp_path))
+    assert set(pipelines.get_spec("whisper-mlp").search_space) <= set(model.get_params())
+    model.set_params(clf__fit__epochs=2)
+    X, y = _labelled(clips)
+    proba = model.fit(X, y).predict_proba(X[:3])
+    assert proba.shape == (3, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
 
 # --- bad inputs ------------------------------------------------------------------------------
