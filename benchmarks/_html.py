@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._comparisons import RUN_KEYS, labels_of
-from ._report import PROTOCOL_DESCRIPTIONS, SYNTHETIC_NOTE, summarise
+from ._report import SYNTHETIC_NOTE, describe_protocols, summarise
 
 __all__ = ["render_report"]
 
@@ -273,12 +273,11 @@ def render_report(
             "per-class recall averaged over folds, the corrected t-test between pipelines) "
             "but no pooled UAR with its bootstrap interval, no confusion matrix and no "
             "speaker-level test.</p>")
-    descriptions = "".join(
-        f"<li><b>{_e(p)}</b>: {_e(PROTOCOL_DESCRIPTIONS.get(p, 'see the sersk documentation'))}"
-        "</li>" for p in protocols)
+    descriptions = "".join(f"<li><b>{_e(name)}</b>: {_e(text)}</li>"
+                           for name, text in describe_protocols(protocols))
     settings = []
     if meta.get("folds") is not None:
-        settings.append(f"{meta['folds']} folds")
+        settings.append(f"{meta['folds']} folds for the k-fold protocols")
     if meta.get("seed") is not None:
         settings.append(f"seed {meta['seed']} (fold assignment; the bootstrap and permutation "
                         "tests use seed 0)")
