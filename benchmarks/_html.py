@@ -92,8 +92,12 @@ def _summary_table(summary: pd.DataFrame, intervals: pd.DataFrame) -> str:
                "macro-F1", "folds", "extract ms/clip", "fit s", "predict ms/clip"]
     rows = []
     for row in merged.itertuples(index=False):
-        uar = ("failed" if not np.isfinite(row.uar_mean)
-               else f"{row.uar_mean:.3f} ± {row.uar_std:.3f}")
+        if not np.isfinite(row.uar_mean):
+            uar = "failed"
+        elif row.n_folds - row.n_failed == 1:
+            uar = f"{row.uar_mean:.3f} (one fold)"
+        else:
+            uar = f"{row.uar_mean:.3f} ± {row.uar_std:.3f}"
         rows.append([
             _e(row.corpus), _e(row.pipeline), _e(row.protocol), uar,
             _interval(row.uar_pooled, row.uar_ci_low, row.uar_ci_high), _num(row.chance),
@@ -125,7 +129,8 @@ def _comparison_tables(comparisons: pd.DataFrame) -> str:
         folds = int(group["n_folds"].iloc[0])
         speakers = group["n_speakers"].dropna()
         unit = f", {int(speakers.iloc[0])} speakers" if len(speakers) else ""
-        parts.append(f"<h3>{_e(corpus)}, {_e(protocol)} ({folds} folds{unit})</h3>"
+        parts.append(f"<h3>{_e(corpus)}, {_e(protocol)} ({folds} fold{'s' * (folds > 1)}"
+                     f"{unit})</h3>"
                      + _table(headers, rows, {2, 3, 4, 5}, classes))
     return "\n".join(parts)
 
@@ -304,8 +309,10 @@ swaps the two pipelines' predictions speaker by speaker (exact when 2<sup>speake
 The two tests answer different questions: the speaker-level one holds the trained models fixed
 and asks whether other speakers of the same kind would see the gap; the fold-level one also
 counts how much the models change when retrained on other speakers, so it is the more cautious,
-and the verdict follows it (the speaker-level test when there is a single fold). The p-values
-are not corrected for the number of pairs.</p>
+and the verdict follows it (the speaker-level test when there is a single fold). With ten or so
+speakers the percentile bootstrap interval is too narrow (it may leave out 0 while the exact
+permutation test stays above 0.05): read the p-value. The p-values are not corrected for the
+number of pairs.</p>
 {_comparison_tables(comparisons)}
 <h2>Confusion matrices and recall per class</h2>
 {_figures(results, predictions)}
