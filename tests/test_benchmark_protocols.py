@@ -86,12 +86,14 @@ def test_cross_corpus_loso_and_transductive_end_to_end(data_home, tmp_path, caps
     assert "- **leave-one-speaker-out**:" in summary
     assert "## Duplicates" in summary and "near (" in summary and "08b09Wa.wav" in summary
 
-    import mlflow
+    from mlflow.tracking import MlflowClient
 
-    mlflow.set_tracking_uri(f"sqlite:///{out / 'mlflow.db'}")
-    runs = mlflow.search_runs(experiment_names=["sersk-benchmarks"])
-    assert (runs["tags.transductive"] == "true").all() and len(runs) == 4
-    assert set(runs["params.protocol"]) == set(results["protocol"])
+    # A client of its own: mlflow.set_tracking_uri would leak into later tests.
+    client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("sersk-benchmarks")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 4 and all(r.data.tags["transductive"] == "true" for r in runs)
+    assert {r.data.params["protocol"] for r in runs} == set(results["protocol"])
 
 
 def test_cross_corpus_needs_two_corpora(capsys):
