@@ -47,8 +47,9 @@ outer test speakers never took part in the choice. Every outer fold chose layers
 the mean and standard deviation (C 0.01-1, flat); the nested outer UAR was 0.768 +- 0.062,
 the honest figure for this pipeline on RAVDESS (a plain cross-validation of the fixed default
 on the same folds, 0.772, has seen its folds through that choice). On EmoDB the candidates
-were all within 0.02 of each other (0.906-0.925); this default gives 0.911 there. int8 and
-float32 weights gave the same UAR on EmoDB (0.921 and 0.918 at layer 3). Padding every clip to
+were all within 0.02 of each other (0.906-0.925); this default gives 0.908 +- 0.050 there
+(benchmarks.run). int8 and float32 weights gave the same UAR on EmoDB (0.921 and 0.918 at
+layer 3). Padding every clip to
 30 s, as Whisper is trained, helps the last layer (EmoDB 0.800 -> 0.845 at 10 s) but not layers
 2-4, and costs several times the time.
 
@@ -167,8 +168,8 @@ register(PipelineSpec(
     "-> logistic regression.",
     details=_DETAILS + """
 Logistic regression (C=0.1, classes weighted by their inverse frequency): UAR was flat for C
-from 0.01 to 1 on both corpora, and above the RBF SVM's on EmoDB (0.908 for C from 1 to 100
-with layer 2's mean).
+from 0.01 to 1 on both corpora, and above the RBF SVM's on the same embedding (whisper-svm:
+RAVDESS 0.726, EmoDB 0.871).
 """,
     search_space={**_LOGREG_SEARCH, **_WHISPER_SEARCH},
     search_distributions={**_LOGREG_DISTRIBUTIONS, **_WHISPER_DISTRIBUTIONS},
