@@ -98,7 +98,7 @@ def available() -> list[str]:
     --------
     >>> import pipelines
     >>> pipelines.available()[:3]
-    ['handcrafted-svm', 'handcrafted-xgb', 'mfcc-svm']
+    ['crnn', 'crnn-aug', 'handcrafted-mlp']
     """
     return sorted(_REGISTRY)
 
