@@ -126,6 +126,25 @@ class EncoderEmbedding(FrameFeatureTransformer):
     def _model_identity(self) -> str:
         raise NotImplementedError
 
+    def fit(self, X, y=None):
+        """Check the parameters, the model and the inputs; nothing is extracted here.
+
+        Parameters
+        ----------
+        X : list of audio inputs
+            Paths, ``(waveform, sample_rate)`` tuples, mappings with ``"array"`` and
+            ``"sampling_rate"``, or 16 kHz waveforms (a 2-D array is one clip per row).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        super().fit(X, y)
+        self.n_channels_ = len(self._channel_names())
+        return self
+
     def _frame_matrix(self, y):
         return self._frame_matrices([y])[0]
 

@@ -347,22 +347,3 @@ class Wav2Vec2Embedding(EncoderEmbedding):
     def _channel_names(self):
         return [f"wav2vec2_{j}" for j in range(self._config()["hidden_size"])]
 
-    def fit(self, X, y=None):
-        """Check the parameters, the model and the inputs; nothing is extracted here.
-
-        Parameters
-        ----------
-        X : list of audio inputs
-            Paths, ``(waveform, sample_rate)`` tuples, mappings with ``"array"`` and
-            ``"sampling_rate"``, or 16 kHz waveforms (a 2-D array is one clip per row).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
-        self.n_channels_ = self._config()["hidden_size"]
-        return self
-

@@ -410,22 +410,3 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
         total = self._info().n_layers
         return [f"whisper_l{total if n is None else n}_{j}"
                 for n in self._layers() for j in range(d_model)]
-
-    def fit(self, X, y=None):
-        """Check the parameters, the model folder and the inputs; nothing is extracted here.
-
-        Parameters
-        ----------
-        X : list of audio inputs
-            Paths, ``(waveform, sample_rate)`` tuples, mappings with ``"array"`` and
-            ``"sampling_rate"``, or 16 kHz waveforms (a 2-D array is one clip per row).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
-        self.n_channels_ = self._info().d_model * len(self._layers())
-        return self
