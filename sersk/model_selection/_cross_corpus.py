@@ -22,6 +22,7 @@ from ._transductive import speaker_routes, transductive_label
 from ._validation import (
     CrossValidationError,
     _as_frame,
+    _check_speakers_shape,
     _failed_scores,
     _fit_and_score,
     _fold_row,
@@ -233,11 +234,7 @@ def cross_corpus_evaluate(
         raise ValueError(f"y must hold one label per clip: got shape {y.shape} for "
                          f"{n_samples} clips")
     corpora, train = _check_corpora(corpora, n_samples, train, test)
-    if speakers is not None:
-        speakers = np.asarray(speakers)
-        if speakers.shape != (n_samples,):
-            raise ValueError(f"speakers must hold one speaker per clip: got shape "
-                             f"{speakers.shape} for {n_samples} clips")
+    speakers = _check_speakers_shape(speakers, n_samples)
 
     shared, dropped = shared_emotions(y, corpora, train=train, test=test)
     held = {name: sorted(set(y[corpora == name].tolist())) for name in [*train, test]}

@@ -34,6 +34,7 @@ from ._transductive import speaker_routes
 from ._validation import (
     CrossValidationError,
     _as_frame,
+    _check_speakers_shape,
     _failed_scores,
     _fit_and_score,
     _fold_row,
@@ -228,11 +229,7 @@ def nested_cross_validate(
             "the speaker-independent protocol needs the speaker of every clip: pass "
             "speakers=..., or protocol='random' for a speaker-dependent evaluation"
         )
-    if speakers is not None:
-        speakers = np.asarray(speakers)
-        if speakers.shape != (n_samples,):
-            raise ValueError(f"speakers must hold one speaker per clip: got shape "
-                             f"{speakers.shape} for {n_samples} clips")
+    speakers = _check_speakers_shape(speakers, n_samples)
     labels = np.unique(y) if labels is None else np.asarray(labels)
     groups = speakers if speaker_protocol else None  # the random splitter warns on groups
     n_splits = outer.get_n_splits(np.zeros(n_samples), y, groups)  # leave-one-out: speakers

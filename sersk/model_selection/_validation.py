@@ -170,11 +170,7 @@ def cross_validate_speakers(
             f"the {cv.protocol} protocol needs the speaker of every clip: pass "
             "speakers=..., or protocol='random' for a speaker-dependent evaluation"
         )
-    if speakers is not None:
-        speakers = np.asarray(speakers)
-        if speakers.shape != (n_samples,):
-            raise ValueError(f"speakers must hold one speaker per clip: got shape "
-                             f"{speakers.shape} for {n_samples} clips")
+    speakers = _check_speakers_shape(speakers, n_samples)
     labels = np.unique(y) if labels is None else np.asarray(labels)
     if protocol == "loso":
         n_splits = cv.get_n_splits(groups=speakers)
@@ -243,6 +239,17 @@ def _predictions(
         "y_true": y[test],
         "y_pred": np.asarray(y_pred),
     })
+
+
+def _check_speakers_shape(speakers: Any, n_samples: int) -> np.ndarray | None:
+    """``speakers`` as an array of one speaker per clip (None stays None), or a ValueError."""
+    if speakers is None:
+        return None
+    speakers = np.asarray(speakers)
+    if speakers.shape != (n_samples,):
+        raise ValueError(f"speakers must hold one speaker per clip: got shape "
+                         f"{speakers.shape} for {n_samples} clips")
+    return speakers
 
 
 def _fold_row(
