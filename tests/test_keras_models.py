@@ -22,6 +22,10 @@ from sersk.models.keras import (  # noqa: E402
     build_mlp,
 )
 from sersk.models.keras._classifiers import _Batches  # noqa: E402
+from sersk.models.keras._layers import (  # noqa: E402
+    AttentiveStatisticsPooling,
+    MaskedStatisticsPooling,
+)
 
 # TensorFlow's EagerTensor.__array__ has no copy= keyword, which numpy 2 deprecates; Keras converts
 # every prediction through it. Not sersk's to fix.
@@ -167,6 +171,9 @@ def test_mixup_batches_are_seeded():
         {"conv": "1d", "rnn": "gru", "temporal_pooling": "mean", "bidirectional": False},
         {"conv": "2d", "rnn": "simple"},
         {"conv": "2d", "rnn": None},
+        {"conv": "1d", "rnn": "lstm", "temporal_pooling": "stats"},
+        {"conv": "1d", "rnn": "gru", "temporal_pooling": "attention"},
+        {"conv": "2d", "rnn": None, "temporal_pooling": "stats"},
         {"conv": "2d-time-distributed", "rnn": "lstm", "chunk_frames": 4},
     ],
     ids=lambda layout: "-".join(str(v) for v in layout.values()),
@@ -190,6 +197,44 @@ def test_build_crnn_refuses_bad_layouts():
         build_crnn(meta, rnn="transformer")
     with pytest.raises(ValueError, match="FixedLengthSequence"):
         build_crnn({"X_shape_": (5, 12), "n_classes_": 3})
+    with pytest.raises(ValueError, match="temporal_pooling must be one of"):
+        build_crnn(meta, temporal_pooling="max")
+
+
+def test_statistics_pooling_is_the_mean_and_std_of_the_valid_frames():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 6, 3)).astype(np.float32)
+    mask = np.ones((2, 6, 1), dtype=np.float32)
+    mask[1, 4:] = 0.0
+    out = np.asarray(MaskedStatisticsPooling()([x, mask]))
+    for i, n in enumerate([6, 4]):
+        np.testing.assert_allclose(out[i, :3], x[i, :n].mean(axis=0), atol=1e-5)
+        np.testing.assert_allclose(out[i, 3:], x[i, :n].std(axis=0), atol=1e-4)
+    np.testing.assert_allclose(np.asarray(MaskedStatisticsPooling()(x))[0], out[0], atol=1e-6)
+
+
+def test_attentive_pooling_ignores_padding_and_round_trips():
+    import keras
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 6, 3)).astype(np.float32)
+    mask = np.ones((2, 6, 1), dtype=np.float32)
+    mask[:, 4:] = 0.0
+    layer = AttentiveStatisticsPooling(units=5)
+    out = np.asarray(layer([x, mask]))
+    assert out.shape == (2, 6)
+    changed = x.copy()
+    changed[:, 4:] = 100.0  # padded frames
+    np.testing.assert_allclose(np.asarray(layer([changed, mask])), out, atol=1e-5)
+    # The weights are a convex combination: the mean lies within the valid frames' range.
+    assert (out[:, :3] >= x[:, :4].min(axis=1) - 1e-5).all()
+    assert (out[:, :3] <= x[:, :4].max(axis=1) + 1e-5).all()
+    inputs = [keras.Input((6, 3)), keras.Input((6, 1))]
+    model = keras.Model(inputs, AttentiveStatisticsPooling(units=5)(inputs))
+    again = keras.Model.from_config(model.get_config())
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict([x, mask], verbose=0),
+                               model.predict([x, mask], verbose=0), atol=1e-6)
 
 
 def test_mlp_classifier():

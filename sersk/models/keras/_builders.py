@@ -14,7 +14,14 @@ from typing import Any
 import keras
 from keras import layers
 
-from ._layers import FrameMask, FrameStandardization, MaskedAveragePooling, MaskPooling
+from ._layers import (
+    AttentiveStatisticsPooling,
+    FrameMask,
+    FrameStandardization,
+    MaskedAveragePooling,
+    MaskedStatisticsPooling,
+    MaskPooling,
+)
 
 __all__ = ["build_crnn", "build_mlp"]
 
@@ -24,6 +31,7 @@ CONV_LAYOUTS = ("1d", "2d", "2d-time-distributed")
 # (Keras's default, 0.99, needs hundreds, and early stopping often keeps an early epoch).
 BN_MOMENTUM = 0.9
 RECURRENT_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple": layers.SimpleRNN}
+TEMPORAL_POOLINGS = ("last", "mean", "stats", "attention")
 
 
 def _regularizer(l1: float, l2: float):
@@ -115,9 +123,13 @@ def build_crnn(
     rnn_units : sequence of int, default=(64,)
         Units of each recurrent layer (per direction).
     bidirectional : bool, default=True
-    temporal_pooling : {"last", "mean"}, default="last"
-        How the last recurrent layer summarises the sequence: its final state, or the average
-        of its outputs over the valid frames. Convolution-only models always average.
+    temporal_pooling : {"last", "mean", "stats", "attention"}, default="last"
+        How the sequence is summarised into one vector: the last recurrent layer's final
+        state; the average of its outputs (or of the last convolution block's, without a
+        recurrent layer) over the valid frames; their mean and standard deviation
+        (statistics pooling, as in x-vectors); or an attention-weighted mean and standard
+        deviation (attentive statistics pooling). Convolution-only models average with
+        "last".
     chunk_frames : int, default=16
         Frames per chunk with ``conv="2d-time-distributed"``; must divide ``n_frames``.
     dense_units : sequence of int, default=(64,)
@@ -153,8 +165,10 @@ def build_crnn(
         raise ValueError(f"conv must be one of {CONV_LAYOUTS}, got {conv!r}")
     if rnn is not None and rnn not in RECURRENT_LAYERS:
         raise ValueError(f"rnn must be one of {sorted(RECURRENT_LAYERS)} or None, got {rnn!r}")
-    if temporal_pooling not in ("last", "mean"):
-        raise ValueError(f"temporal_pooling must be 'last' or 'mean', got {temporal_pooling!r}")
+    if temporal_pooling not in TEMPORAL_POOLINGS:
+        raise ValueError(
+            f"temporal_pooling must be one of {TEMPORAL_POOLINGS}, got {temporal_pooling!r}"
+        )
     conv_filters = _as_tuple(conv_filters, "conv_filters")
     rnn_units = _as_tuple(rnn_units, "rnn_units") if rnn is not None else ()
     dense_units = _as_tuple(dense_units, "dense_units")
@@ -216,13 +230,13 @@ def build_crnn(
 
     step_mask = MaskPooling(steps_pool)(mask) if mask is not None else None
     if rnn is None:
-        x = _average(x, step_mask)
+        x = _pool(x, step_mask, "mean" if temporal_pooling == "last" else temporal_pooling)
     else:
         recurrent = RECURRENT_LAYERS[rnn]
         bool_mask = MaskPooling(steps_pool, as_bool=True)(mask) if mask is not None else None
         for i, units in enumerate(rnn_units):
             last = i == len(rnn_units) - 1
-            sequences = not last or temporal_pooling == "mean"
+            sequences = not last or temporal_pooling != "last"
             layer = recurrent(units, return_sequences=sequences,
                               recurrent_dropout=recurrent_dropout,
                               kernel_regularizer=regularizer)
@@ -231,8 +245,8 @@ def build_crnn(
             x = layer(x, mask=bool_mask)
             if dropout and not last:
                 x = layers.Dropout(dropout)(x)
-        if temporal_pooling == "mean":
-            x = _average(x, step_mask)
+        if temporal_pooling != "last":
+            x = _pool(x, step_mask, temporal_pooling)
         if dropout:
             x = layers.Dropout(dropout)(x)
 
@@ -264,10 +278,13 @@ def _after_conv(x, batch_norm, dropout, pooling, pool_size):
     return x
 
 
-def _average(x, mask):
-    if mask is None:
+def _pool(x, mask, how):
+    """Summarise ``(batch, steps, c)`` over its valid steps ("mean", "stats", "attention")."""
+    if how == "mean" and mask is None:
         return layers.GlobalAveragePooling1D()(x)
-    return MaskedAveragePooling()([x, mask])
+    layer = {"mean": MaskedAveragePooling, "stats": MaskedStatisticsPooling,
+             "attention": AttentiveStatisticsPooling}[how]()
+    return layer(x if mask is None else [x, mask])
 
 
 def build_mlp(

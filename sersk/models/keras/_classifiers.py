@@ -381,7 +381,7 @@ class CRNNClassifier(_SerskKerasClassifier):
     model__rnn : {"lstm", "gru", "simple"} or None, default="lstm"
     model__rnn_units : tuple of int, default=(64,)
     model__bidirectional : bool, default=True
-    model__temporal_pooling : {"last", "mean"}, default="last"
+    model__temporal_pooling : {"last", "mean", "stats", "attention"}, default="last"
     model__chunk_frames : int, default=16
     model__dense_units : tuple of int, default=(64,)
     model__dropout : float, default=0.3
@@ -468,7 +468,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         **_SerskKerasClassifier._parameter_constraints,
         "model__conv": [StrOptions({"1d", "2d", "2d-time-distributed"})],
         "model__rnn": [StrOptions({"lstm", "gru", "simple"}), None],
-        "model__temporal_pooling": [StrOptions({"last", "mean"})],
+        "model__temporal_pooling": [StrOptions({"last", "mean", "stats", "attention"})],
         "model__dropout": [Interval(Real, 0, 1, closed="left")],
         "model__recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
         "model__l1": [Interval(Real, 0, None, closed="left")],

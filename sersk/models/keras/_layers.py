@@ -10,7 +10,14 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["FrameMask", "FrameStandardization", "MaskPooling", "MaskedAveragePooling"]
+__all__ = [
+    "AttentiveStatisticsPooling",
+    "FrameMask",
+    "FrameStandardization",
+    "MaskPooling",
+    "MaskedAveragePooling",
+    "MaskedStatisticsPooling",
+]
 
 
 @keras.saving.register_keras_serializable(package="sersk")
@@ -127,3 +134,92 @@ class MaskedAveragePooling(keras.layers.Layer):
         x_shape, _ = input_shape
         return (x_shape[0], x_shape[-1])
 
+
+
+def _with_mask(inputs):
+    """``[x, mask]`` or ``x`` alone (every frame valid) -> ``(x, mask)``."""
+    if isinstance(inputs, (list, tuple)):
+        return inputs[0], inputs[1]
+    return inputs, ops.ones_like(inputs[..., :1])
+
+
+def _weighted_mean_std(x, weights):
+    """Mean and standard deviation over time with per-frame weights summing to 1."""
+    mean = ops.sum(x * weights, axis=1)
+    variance = ops.sum(ops.square(x) * weights, axis=1) - ops.square(mean)
+    return mean, ops.sqrt(ops.maximum(variance, 1e-6))
+
+
+@keras.saving.register_keras_serializable(package="sersk")
+class MaskedStatisticsPooling(keras.layers.Layer):
+    """Mean and standard deviation over the valid frames: ``(batch, n_frames, c)`` ->
+    ``(batch, 2c)``.
+
+    The statistics pooling of x-vector networks (Snyder et al., 2018). Called as
+    ``layer([x, mask])`` with a float mask of shape ``(batch, n_frames, 1)``.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def call(self, inputs):
+        x, mask = _with_mask(inputs)
+        weights = mask / ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
+        mean, std = _weighted_mean_std(x, weights)
+        return ops.concatenate([mean, std], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
+        return (x_shape[0], None if x_shape[-1] is None else 2 * x_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="sersk")
+class AttentiveStatisticsPooling(keras.layers.Layer):
+    """Attention-weighted mean and standard deviation over the valid frames.
+
+    Attentive statistics pooling (Okabe et al., 2018): a small network scores every frame
+    (``tanh`` layer of ``units``, then one score), the scores of the valid frames are turned
+    into weights by a softmax, and the weighted mean and standard deviation are concatenated:
+    ``(batch, n_frames, c)`` -> ``(batch, 2c)``. Called as ``layer([x, mask])`` or ``layer(x)``.
+
+    Parameters
+    ----------
+    units : int, default=64
+        Width of the scoring layer.
+    """
+
+    def __init__(self, units=64, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
+        self.hidden = keras.layers.Dense(self.units, activation="tanh", name="score_hidden")
+        self.score = keras.layers.Dense(1, name="score")
+        self.hidden.build(x_shape)
+        self.score.build((*x_shape[:-1], self.units))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def call(self, inputs):
+        x, mask = _with_mask(inputs)
+        scores = self.score(self.hidden(x))
+        # Padded frames get no weight; a clip of padding only would average nothing.
+        scores = ops.where(mask > 0.5, scores, ops.full_like(scores, -1e9))
+        weights = ops.softmax(scores, axis=1) * mask
+        weights = weights / ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1e-9)
+        mean, std = _weighted_mean_std(x, weights)
+        return ops.concatenate([mean, std], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
+        return (x_shape[0], None if x_shape[-1] is None else 2 * x_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
