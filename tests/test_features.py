@@ -11,6 +11,7 @@ import librosa
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -482,6 +483,28 @@ def test_handcrafted_features_stack_the_single_features(make_voice):
     ])
     assert frames.shape == expected.shape == (51, len(est.get_feature_names_out()))
     np.testing.assert_allclose(frames, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_handcrafted_frame_deltas_follow_every_channel(make_voice):
+    y = make_voice(duration=0.5, seed=6)
+    plain = HandcraftedFeatures(features=("mfcc", "rms_energy", "pitch"), n_mfcc=5,
+                                pooling="frames", trim_db=None).fit([y])
+    est = clone(plain).set_params(delta_order=2).fit([y])
+    base, frames = plain.transform([y])[0], est.transform([y])[0]
+    n = base.shape[1]
+    assert frames.shape == (base.shape[0], 3 * n)
+    np.testing.assert_array_equal(frames[:, :n], base)
+    # The deltas are MFCC's: the same regression over 9 frames as mfcc(delta_order=2).
+    coefficients = mfcc(y=y, sr=SR, n_mfcc=5, delta_order=2)
+    np.testing.assert_allclose(frames[:, [n, 2 * n]], coefficients[:, [5, 10]], atol=1e-3)
+    names = list(est.get_feature_names_out())
+    assert names[n:n + 2] == ["d_mfcc0", "d_mfcc1"] and names[-1] == "dd_voiced"
+    # As sequences for a CRNN: the deltas, then the frame_valid channel.
+    seq = clone(est).set_params(pooling=FixedLengthSequence(n_frames=60)).fit([y])
+    assert seq.transform([y]).shape == (1, 60, 3 * n + 1)
+    # Pooled statistics do not take deltas of the deltas.
+    pooled = clone(est).set_params(pooling="stats").fit([y]).get_feature_names_out()
+    assert not any(name.startswith("d_d_") for name in pooled)
 
 
 @pytest.mark.parametrize(("make", "message"), [

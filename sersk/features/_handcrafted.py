@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
@@ -14,6 +14,7 @@ from ._spectral import (
     N_FFT,
     WIN_LENGTH,
     _dct_matrix,
+    _deltas,
     chroma,
     log_mel,
     rms_energy,
@@ -56,6 +57,10 @@ class HandcraftedFeatures(_STFTFeature):
         Mel bands for the MFCCs and the log-mel spectrogram.
     pitch_fmin, pitch_fmax : float, default=60.0, 500.0
         F0 search range in Hz.
+    delta_order : {0, 1, 2}, default=0
+        Append the deltas (1), or deltas and delta-deltas (2), of every channel to every
+        frame, as sequence models take them (channels named ``d_<name>``, ``dd_<name>``).
+        With frame deltas, ``pooling="stats"`` does not pool deltas a second time.
     n_fft, hop_length, win_length : int, default=512, 160, 400
     sr, trim_db, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
@@ -83,13 +88,14 @@ class HandcraftedFeatures(_STFTFeature):
         "n_mels": _positive_int,
         "pitch_fmin": [Interval(Real, 0, None, closed="neither")],
         "pitch_fmax": [Interval(Real, 0, None, closed="neither")],
+        "delta_order": [Interval(Integral, 0, 2, closed="both")],
     }
 
     _PITCH_FRAME = 768
 
     def __init__(
         self, *, features=DEFAULT_HANDCRAFTED, n_mfcc=40, n_mels=64, pitch_fmin=60.0,
-        pitch_fmax=500.0, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
+        pitch_fmax=500.0, delta_order=0, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
         sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.features = features
@@ -97,6 +103,7 @@ class HandcraftedFeatures(_STFTFeature):
         self.n_mels = n_mels
         self.pitch_fmin = pitch_fmin
         self.pitch_fmax = pitch_fmax
+        self.delta_order = delta_order
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.win_length = win_length
@@ -127,6 +134,9 @@ class HandcraftedFeatures(_STFTFeature):
         if "spectral_contrast" in self.features and 100.0 * 2**6 >= self.sr / 2:
             raise ValueError(f"spectral contrast needs sr > 12800 Hz, got sr={self.sr}")
 
+    def _frames_have_deltas(self):
+        return self.delta_order > 0
+
     def _window_samples(self):
         return self._pitch_frame() if "pitch" in self.features else self.win_length
 
@@ -156,7 +166,10 @@ class HandcraftedFeatures(_STFTFeature):
                     y=y, sr=self.sr, fmin=self.pitch_fmin, fmax=self.pitch_fmax,
                     frame_length=self._pitch_frame(), hop_length=self.hop_length))
         n_frames = min(block.shape[0] for block in blocks)
-        return np.hstack([block[:n_frames] for block in blocks]).astype(np.float32)
+        frames = np.hstack([block[:n_frames] for block in blocks]).astype(np.float32)
+        if self.delta_order:
+            frames = np.hstack([frames, *_deltas(frames, self.delta_order)])
+        return frames
 
     def _channel_names(self):
         names = {
@@ -168,4 +181,6 @@ class HandcraftedFeatures(_STFTFeature):
             "rms_energy": ["rms_db"],
             "pitch": list(PITCH_COLUMNS),
         }
-        return [channel for name in self.features for channel in names[name]]
+        base = [channel for name in self.features for channel in names[name]]
+        prefixes = ["", "d_", "dd_"][: self.delta_order + 1]
+        return [prefix + channel for prefix in prefixes for channel in base]
