@@ -172,6 +172,7 @@ def test_mixup_batches_are_seeded():
         {"conv": "2d", "rnn": "simple"},
         {"conv": "2d", "rnn": None},
         {"conv": "1d", "rnn": "lstm", "temporal_pooling": "stats"},
+        {"conv": "1d", "rnn": "lstm", "temporal_pooling": "stats", "input_statistics": True},
         {"conv": "1d", "rnn": "gru", "temporal_pooling": "attention"},
         {"conv": "2d", "rnn": None, "temporal_pooling": "stats"},
         {"conv": "2d-time-distributed", "rnn": "lstm", "chunk_frames": 4},
@@ -187,6 +188,8 @@ def test_build_crnn_layouts(layout):
     X = np.random.default_rng(0).normal(size=(2, 12, 7)).astype(np.float32)
     X[..., -1] = 1.0
     assert model.predict(X, verbose=0).shape == (2, 3)
+    names = [layer.name for layer in model.layers]
+    assert ("with_input_statistics" in names) == layout.get("input_statistics", False)
 
 
 def test_build_crnn_refuses_bad_layouts():

@@ -89,6 +89,7 @@ def build_crnn(
     l2: float = 1e-4,
     input_noise: float = 0.0,
     mask_channel: bool = True,
+    input_statistics: bool = False,
 ) -> keras.Model:
     """A convolutional-recurrent network over sequences of frames, compiled.
 
@@ -151,6 +152,10 @@ def build_crnn(
         The last input channel is ``frame_valid`` (1 on real frames, 0 on padding), as
         :class:`sersk.features.FixedLengthSequence` appends it: padded frames are zeroed and
         masked out of the recurrent layers and of the averages.
+    input_statistics : bool, default=False
+        Also give the dense head the mean and standard deviation of every standardised input
+        channel over the valid frames, beside the learned summary: a shortcut from the
+        utterance-level statistics that pooled-feature classifiers use.
 
     Returns
     -------
@@ -192,6 +197,7 @@ def build_crnn(
         x = standardize(x if mask is None else [x, mask])
     if input_noise:
         x = layers.GaussianNoise(input_noise, seed=0)(x)
+    shortcut = _pool(x, mask, "stats") if input_statistics else None
 
     block = {"kernel_regularizer": regularizer, "use_bias": not batch_norm, "padding": "same"}
     if conv == "1d":
@@ -250,6 +256,8 @@ def build_crnn(
         if dropout:
             x = layers.Dropout(dropout)(x)
 
+    if shortcut is not None:
+        x = layers.Concatenate(name="with_input_statistics")([x, shortcut])
     # No batch normalisation after the recurrent or pooled features: dropout before it would
     # shift its statistics between training and prediction (see _block_dropout).
     outputs = _dense_head(x, dense_units=dense_units, dropout=dropout, batch_norm=False,

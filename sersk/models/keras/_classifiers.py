@@ -390,6 +390,7 @@ class CRNNClassifier(_SerskKerasClassifier):
     model__l1, model__l2 : float, default=0.0, 1e-4
     model__input_noise : float, default=0.0
     model__mask_channel : bool, default=True
+    model__input_statistics : bool, default=False
         See :func:`build_crnn`.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
     optimizer__learning_rate : float, default=1e-3
@@ -496,6 +497,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         model__l2=1e-4,
         model__input_noise=0.0,
         model__mask_channel=True,
+        model__input_statistics=False,
         optimizer="adam",
         optimizer__learning_rate=1e-3,
         optimizer__weight_decay=None,
@@ -528,6 +530,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         self.model__l2 = model__l2
         self.model__input_noise = model__input_noise
         self.model__mask_channel = model__mask_channel
+        self.model__input_statistics = model__input_statistics
         self.optimizer = optimizer
         self.optimizer__learning_rate = optimizer__learning_rate
         self.optimizer__weight_decay = optimizer__weight_decay
