@@ -113,6 +113,32 @@ def test_joblib_round_trip_in_a_fresh_process(fitted, data, tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), fitted.predict_proba(X))
 
 
+def test_members_are_averaged_and_survive_joblib(fitted, data, tmp_path):
+    X, y, speakers = data
+    ensemble = CRNNClassifier(**TINY_CRNN, n_members=2).fit(X, y, groups=speakers)
+    assert len(ensemble.member_epochs_) == 2
+    members = [ensemble.model_.get_layer(f"member_{i}") for i in range(2)]
+    each = [member.predict(X, verbose=0) for member in members]
+    proba = ensemble.predict_proba(X)
+    np.testing.assert_allclose(proba, (each[0] + each[1]) / 2, atol=1e-6)
+    # The first member is the single network of the same random_state; the second differs.
+    np.testing.assert_allclose(each[0], fitted.predict_proba(X), atol=1e-6)
+    assert not np.allclose(each[1], each[0], atol=1e-3)
+    batch = ensemble.predict_proba(X[:3])
+    single = np.vstack([ensemble.predict_proba(X[i : i + 1]) for i in range(3)])
+    np.testing.assert_allclose(single, batch, atol=1e-5)
+    joblib.dump(ensemble, tmp_path / "ensemble.joblib")
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(f"""
+        import joblib, numpy as np
+        model = joblib.load({str(tmp_path / "ensemble.joblib")!r})
+        np.save({str(tmp_path / "proba.npy")!r},
+                model.predict_proba(np.load({str(tmp_path / "X.npy")!r})))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), proba)
+
+
 def test_params_are_explicit_and_clone(fitted):
     params = fitted.get_params()
     for name in ("model__rnn_units", "optimizer__learning_rate", "fit__batch_size",

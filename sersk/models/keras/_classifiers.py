@@ -134,6 +134,7 @@ class _SerskKerasClassifier(KerasClassifier):
         "reduce_lr_patience": [Interval(Integral, 1, None, closed="left"), None],
         "reduce_lr_factor": [Interval(Real, 0, 1, closed="neither")],
         "mixup_alpha": [Interval(Real, 0, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -241,9 +242,32 @@ class _SerskKerasClassifier(KerasClassifier):
         codes = np.searchsorted(self.classes_, y)
         y_encoded = np.eye(len(self.classes_), dtype=np.float32)[codes]
         X = self.feature_encoder_.transform(X)
-        train, val = self._inner_split(y, groups)
-        self._train(X, y_encoded, weights, train, val)
+        seed = self._random_state
+        members = []
+        for member in range(self.n_members):
+            # Each member has its own seed: weights, inner split, batch order, dropout.
+            self._random_state = None if seed is None else seed + member
+            if member:
+                self.model_ = self._build_keras_model()
+            train, val = self._inner_split(y, groups)
+            self._train(X, y_encoded, weights, train, val)
+            members.append((self.model_, self.n_epochs_, getattr(self, "best_epoch_", None)))
+        self._random_state = seed
+        self.member_epochs_ = [(n_epochs, best) for _, n_epochs, best in members]
+        if self.n_members > 1:
+            self.model_ = self._average_members([model for model, _, _ in members])
         return self
+
+    def _average_members(self, models: list) -> keras.Model:
+        """One model whose output is the average of the members' class probabilities."""
+        inputs = keras.Input(shape=models[0].input_shape[1:], name="inputs")
+        outputs = keras.layers.Average(name="member_average")([
+            keras.Model(model.inputs, model.outputs[0], name=f"member_{i}")(inputs)
+            for i, model in enumerate(models)
+        ])
+        ensemble = keras.Model(inputs, outputs, name=f"{models[0].name}_ensemble")
+        ensemble.compile(**self._get_compile_kwargs())
+        return ensemble
 
     def _as_float_array(self, X) -> np.ndarray:
         from sklearn.utils.validation import check_array
@@ -418,6 +442,10 @@ class CRNNClassifier(_SerskKerasClassifier):
         clips and of their one-hot labels, the weight drawn from Beta(alpha, alpha). 0 is off.
         (Mixup lives here rather than in a sampler because its soft labels are not
         scikit-learn class labels.)
+    n_members : int, default=1
+        Networks trained, each from its own seed (``random_state + i``: initial weights,
+        inner validation split, batch order, dropout); the fitted ``model_`` averages their
+        class probabilities. Training and prediction cost grow with it.
     class_weight : "balanced", dict or None, default="balanced"
         Class weights, as sample weights in the loss (also on the validation loss).
     random_state : int, RandomState or None, default=0
@@ -438,6 +466,9 @@ class CRNNClassifier(_SerskKerasClassifier):
         Epochs trained.
     best_epoch_ : int
         Epoch whose weights were kept (with validation).
+    member_epochs_ : list of (int, int or None)
+        Epochs trained and epoch kept by each member; ``history_``, ``n_epochs_`` and
+        ``best_epoch_`` are those of the last member.
     validation_strategy_ : {"speaker-disjoint", "stratified", "random", "none"}
         How the inner validation split was made.
     frame_mean_, frame_scale_ : list of float
@@ -509,6 +540,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         reduce_lr_patience=4,
         reduce_lr_factor=0.5,
         mixup_alpha=0.0,
+        n_members=1,
         class_weight="balanced",
         random_state=0,
         verbose=0,
@@ -542,6 +574,7 @@ class CRNNClassifier(_SerskKerasClassifier):
         self.reduce_lr_patience = reduce_lr_patience
         self.reduce_lr_factor = reduce_lr_factor
         self.mixup_alpha = mixup_alpha
+        self.n_members = n_members
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
@@ -589,12 +622,12 @@ class MLPClassifier(_SerskKerasClassifier):
         See :func:`build_mlp`.
     optimizer, optimizer__learning_rate, optimizer__weight_decay, fit__batch_size, \
 fit__epochs, validation_split, monitor, early_stopping_patience, reduce_lr_patience, \
-reduce_lr_factor, mixup_alpha, class_weight, random_state, verbose
+reduce_lr_factor, mixup_alpha, n_members, class_weight, random_state, verbose
         As in :class:`CRNNClassifier`; ``fit__epochs`` defaults to 100.
 
     Attributes
     ----------
-    model_, classes_, history_, n_epochs_, best_epoch_, validation_strategy_
+    model_, classes_, history_, n_epochs_, best_epoch_, member_epochs_, validation_strategy_
         As in :class:`CRNNClassifier`.
 
     See Also
@@ -644,6 +677,7 @@ reduce_lr_factor, mixup_alpha, class_weight, random_state, verbose
         reduce_lr_patience=4,
         reduce_lr_factor=0.5,
         mixup_alpha=0.0,
+        n_members=1,
         class_weight="balanced",
         random_state=0,
         verbose=0,
@@ -665,6 +699,7 @@ reduce_lr_factor, mixup_alpha, class_weight, random_state, verbose
         self.reduce_lr_patience = reduce_lr_patience
         self.reduce_lr_factor = reduce_lr_factor
         self.mixup_alpha = mixup_alpha
+        self.n_members = n_members
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
