@@ -139,6 +139,17 @@ def test_members_are_averaged_and_survive_joblib(fitted, data, tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), proba)
 
 
+def test_members_train_in_parallel_processes(data):
+    X, y, speakers = data
+    sequential = CRNNClassifier(**TINY_CRNN, n_members=2).fit(X, y, groups=speakers)
+    parallel = CRNNClassifier(**TINY_CRNN, n_members=2, n_jobs=2).fit(X, y, groups=speakers)
+    assert parallel.member_epochs_ == sequential.member_epochs_
+    assert parallel.validation_strategy_ == "speaker-disjoint"
+    # The same seeds; only the number of TensorFlow threads differs.
+    np.testing.assert_allclose(parallel.predict_proba(X), sequential.predict_proba(X),
+                               atol=1e-4)
+
+
 def test_params_are_explicit_and_clone(fitted):
     params = fitted.get_params()
     for name in ("model__rnn_units", "optimizer__learning_rate", "fit__batch_size",
