@@ -30,6 +30,7 @@ __all__ = [
 N_FFT = 512
 HOP_LENGTH = 160
 WIN_LENGTH = 400
+DB_FLOOR = -100.0  # dB; where log_mel and rms_energy floor silence
 
 
 def stft_magnitude(
@@ -126,7 +127,17 @@ def log_mel(
     """
     S = _magnitude(y, S, n_fft, hop_length, win_length)
     mel_power = _mel_filters(sr, n_fft, n_mels, fmin, fmax) @ (S**2)
-    return (10.0 * np.log10(np.maximum(mel_power, 1e-10))).T.astype(np.float32)
+    return _power_to_db(mel_power).T.astype(np.float32)
+
+
+def _power_to_db(power: np.ndarray) -> np.ndarray:
+    """``10 * log10(power)`` floored at exactly ``DB_FLOOR``, whatever the input precision.
+
+    The logarithm runs in float64: numpy's float32 ``log10`` of 1e-10 lands a few ulp below
+    -10 on some builds, which would leave silence at -100.00001 rather than the floor.
+    """
+    db = 10.0 * np.log10(np.maximum(np.asarray(power, dtype=np.float64), 1e-10))
+    return np.maximum(db, DB_FLOOR)
 
 
 def _deltas(features: np.ndarray, order: int, width: int = 9) -> list[np.ndarray]:
@@ -359,7 +370,7 @@ def rms_energy(
     if n_fft % 2 == 0:
         full -= power[-1]
     mean_square = full / (n_fft * _hann_energy(win_length))
-    return (10.0 * np.log10(np.maximum(mean_square, 1e-10)))[:, None].astype(np.float32)
+    return _power_to_db(mean_square)[:, None].astype(np.float32)
 
 
 @lru_cache(maxsize=32)
