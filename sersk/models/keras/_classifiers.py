@@ -489,8 +489,7 @@ class CRNNClassifier(_SerskKerasClassifier):
     n_jobs : int or None, default=None
         Processes that train the members side by side (-1: all cores), each running
         TensorFlow on one thread; None or 1 trains them one after the other in this
-        process. On two cores, two single-threaded trainings finish in about 60 % of the
-        time of two in a row. Within one setting of ``n_jobs``, fits are reproducible.
+        process. Within one setting of ``n_jobs``, fits are reproducible.
     class_weight : "balanced", dict or None, default="balanced"
         Class weights, as sample weights in the loss (also on the validation loss).
     random_state : int, RandomState or None, default=0

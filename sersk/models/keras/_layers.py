@@ -156,7 +156,8 @@ class MaskedStatisticsPooling(keras.layers.Layer):
     ``(batch, 2c)``.
 
     The statistics pooling of x-vector networks (Snyder et al., 2018). Called as
-    ``layer([x, mask])`` with a float mask of shape ``(batch, n_frames, 1)``.
+    ``layer([x, mask])`` with a float mask of shape ``(batch, n_frames, 1)`` (1.0 on real
+    frames), or as ``layer(x)`` when every frame is real.
     """
 
     def __init__(self, **kwargs):
