@@ -140,10 +140,10 @@ def _handcrafted_mlp_smote():
 _TRAINING = """
 Training: Adam (learning rate 1e-3), batches of 32, at most {epochs} epochs; 15 % of the
 training clips are held out for early stopping (patience {patience} epochs, best weights kept)
-and learning-rate halving (patience {lr_patience}). Classes are weighted by inverse frequency. random_state=0
-makes two fits identical on the CPU. Search as clf__model__<name>, clf__optimizer__learning_rate,
-clf__fit__batch_size, clf__fit__epochs. Pass the speakers as fit(X, y, clf__groups=speakers)
-to make the held-out split speaker-disjoint.
+and learning-rate halving (patience {lr_patience}). Classes are weighted by inverse frequency.
+random_state=0 makes two fits identical on the CPU. Search as clf__model__<name>,
+clf__optimizer__learning_rate, clf__fit__batch_size, clf__fit__epochs. Pass the speakers as
+fit(X, y, clf__groups=speakers) to make the held-out split speaker-disjoint.
 """
 
 _CRNN_DETAILS = """
