@@ -39,7 +39,8 @@ class PipelineSpec:
     feature_step : str, default="features"
         The step that receives the shorthand parameters of :func:`make` (``memory``,
         ``n_jobs``, ``verbose``, ``sr`` …); when it is a ``FeatureUnion``, each of its
-        transformers that takes the parameter receives it.
+        transformers that takes the parameter receives it. Steps before it (waveform
+        samplers such as ``AudioAugmenter``) receive those they take too.
     check : callable, default=None
         Called by :func:`make` with the keyword arguments ``build`` takes (such as the folder
         of a pretrained model) before building; raises, with a message saying what to do,
@@ -142,7 +143,9 @@ def make(name: str, **params: Any) -> Any:
         go to it. Other plain names go to the feature-extraction step: ``memory`` (a cache
         folder or ``joblib.Memory``, so that clips are extracted once across fits),
         ``n_jobs``, ``verbose``, ``sr`` and the other parameters of the feature transformer
-        (of each transformer of a ``FeatureUnion`` that takes them).
+        (of each transformer of a ``FeatureUnion`` that takes them), and to a waveform step
+        before it that takes them (crnn's ``AudioAugmenter`` caches its copies in
+        ``memory``).
 
     Returns
     -------
@@ -178,6 +181,12 @@ def make(name: str, **params: Any) -> Any:
         for member, transformer in getattr(step, "transformer_list", [])
         if hasattr(transformer, "get_params")
     ] or [(spec.feature_step, step.get_params(deep=False))]
+    # Steps before it work on the waveforms too (AudioAugmenter): they take the same shorthand
+    # parameters where they have them (memory, n_jobs, sr, trim_db).
+    position = [step_name for step_name, _ in pipeline.steps].index(spec.feature_step)
+    targets += [(step_name, estimator.get_params(deep=False))
+                for step_name, estimator in pipeline.steps[:position]
+                if hasattr(estimator, "get_params")]
     routed = {}
     for key, value in params.items():
         if "__" in key:
@@ -189,7 +198,8 @@ def make(name: str, **params: Any) -> Any:
                               | {k for k, v in takes.items() if v.kind is v.KEYWORD_ONLY})
             raise ValueError(
                 f"pipeline {name!r} has no parameter {key!r}. Plain names go to its "
-                f"{spec.feature_step!r} step, which takes {accepted}; other "
+                f"{spec.feature_step!r} step (and the waveform steps before it), which take "
+                f"{accepted}; other "
                 "steps' parameters are named step__parameter, as listed by "
                 f"pipelines.make({name!r}).get_params()"
             )

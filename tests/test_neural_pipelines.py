@@ -61,6 +61,9 @@ def test_fit_predict_and_joblib_round_trip(name, voice_files, tmp_path):
     speakers = np.repeat(["s1", "s2", "s3", "s4"], 3)
     model = pipelines.make(name, memory=str(tmp_path / "cache"), **TINY[name],
                            clf__fit__epochs=2)
+    if "augment" in model.named_steps:
+        # The speakers cannot follow the copies a sampler adds: without it, they can.
+        model.set_params(augment="passthrough")
     model.fit(paths, labels, clf__groups=speakers)
     assert model.named_steps["clf"].validation_strategy_ == "speaker-disjoint"
     proba = model.predict_proba(paths)
@@ -69,3 +72,23 @@ def test_fit_predict_and_joblib_round_trip(name, voice_files, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     np.testing.assert_allclose(joblib.load(tmp_path / "model.joblib").predict_proba(paths),
                                proba, atol=1e-6)
+
+
+def test_crnn_augments_training_clips_only(voice_files, tmp_path):
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("scikeras")
+    from sersk.samplers import AudioAugmenter
+
+    paths, labels = voice_files
+    model = pipelines.make("crnn", memory=str(tmp_path / "cache"), n_jobs=1, **TINY["crnn"],
+                           clf__fit__epochs=1, clf__n_members=1)
+    augment = model.named_steps["augment"]
+    assert isinstance(augment, AudioAugmenter)
+    # make's shorthand reaches the waveform step too, so the copies are cached.
+    assert augment.memory == str(tmp_path / "cache") and augment.n_jobs == 1
+    X_res, y_res = augment.fit_resample(paths, labels)
+    assert len(X_res) == 2 * len(paths) and list(y_res) == 2 * list(labels)
+    model.fit(paths, labels)  # no speakers: the inner split is stratified
+    assert model.named_steps["clf"].validation_strategy_ == "stratified"
+    # Prediction sees the clips as they are: one row per clip, as a model without the sampler.
+    assert model.predict_proba(paths).shape == (len(paths), 2)
