@@ -233,7 +233,10 @@ def describe(name: str) -> str:
     parts = [f"{spec.name}: {spec.summary}"]
     if spec.details:
         paragraphs = textwrap.dedent(spec.details).strip().split("\n\n")
-        parts.extend(textwrap.fill(paragraph, width=88) for paragraph in paragraphs)
+        # Each paragraph's own indentation goes (details may join differently indented
+        # texts, such as a pipeline's notes and a shared training paragraph).
+        parts.extend(textwrap.fill(" ".join(paragraph.split()), width=88)
+                     for paragraph in paragraphs)
     parts.append(f"Steps:\n{steps}")
     if spec.search_space:
         grid = "\n".join(f"  {key}: {values}" for key, values in spec.search_space.items())

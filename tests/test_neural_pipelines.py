@@ -39,7 +39,11 @@ def test_make_and_describe(name):
     assert isinstance(model, Pipeline)
     params = model.get_params()
     assert "clf__optimizer__learning_rate" in params and "clf__fit__epochs" in params
-    assert name in pipelines.describe(name)
+    text = pipelines.describe(name)
+    assert name in text
+    # Notes and the shared training paragraph are indented differently in the source: the
+    # description re-flows every paragraph without stray runs of spaces.
+    assert "Training: Adam" in text and "   " not in text.split("\nSteps:")[0]
     for key in pipelines.get_spec(name).search_space:
         assert key in params
 
