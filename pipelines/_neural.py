@@ -156,6 +156,16 @@ clf__optimizer__learning_rate, clf__fit__batch_size, clf__fit__epochs. Pass the 
 fit(X, y, clf__groups=speakers) to make the held-out split speaker-disjoint.
 """
 
+
+def _training(epochs: int, params: dict[str, Any] | None = None) -> str:
+    """The training paragraph, its patiences read off a pipeline's classifier parameters
+    (the classifiers' defaults, 10 and 4, where it leaves them)."""
+    params = params or {}
+    return _TRAINING.format(epochs=epochs,
+                            patience=params.get("early_stopping_patience", 10),
+                            lr_patience=params.get("reduce_lr_patience", 4))
+
+
 _CRNN_DETAILS = """
     Training clips are doubled first: one altered copy of each (sersk.samplers.AudioAugmenter;
     pitch shift up to 2 semitones, time stretch 0.9-1.1 and gain up to 6 dB, each with
@@ -248,7 +258,7 @@ register(PipelineSpec(
     summary="Pitch/stretch/gain copies of the training clips -> MFCC, ZCR, energy, F0 and "
     f"delta sequences ({N_FRAMES} frames, padding masked) -> 1-D CNN -> BiLSTM -> statistics "
     "pooling, 4 networks averaged (Keras).",
-    details=_CRNN_DETAILS + _TRAINING.format(epochs=60, patience=6, lr_patience=3),
+    details=_CRNN_DETAILS + _training(60, CRNN_PARAMS),
     search_space={**_SEQUENCE_SEARCH, "clf__model__rnn": ["lstm", "gru"]},
     search_distributions=_CRNN_DISTRIBUTIONS,
 ))
@@ -265,7 +275,7 @@ register(PipelineSpec(
     available as clf__mixup_alpha. Training takes about twice crnn's time. On its own (one
     network, before the waveform copies), one SpecAugment copy scored 0.534 against 0.553 on
     RAVDESS's first speaker-independent fold.
-    """ + _TRAINING.format(epochs=60, patience=6, lr_patience=3),
+    """ + _training(60, CRNN_PARAMS),
     search_space={"spec_augment__n_copies": [1, 2], "clf__mixup_alpha": [0.0, 0.2]},
     search_distributions={**_CRNN_DISTRIBUTIONS, "spec_augment__n_copies": [1, 2],
                           "clf__mixup_alpha": [0.0, 0.2, 0.4]},
@@ -289,7 +299,7 @@ register(PipelineSpec(
     after the fix. For a
     recurrent layer over the 2-D blocks, set clf__model__rnn ("lstm", "gru"), and
     clf__model__conv="2d-time-distributed" for the TimeDistributed design.
-    """ + _TRAINING.format(epochs=60, patience=10, lr_patience=4),
+    """ + _training(60, MEL_CNN_PARAMS),
     search_space=_SEQUENCE_SEARCH,
     search_distributions=_MEL_CNN_DISTRIBUTIONS,
 ))
@@ -306,7 +316,7 @@ register(PipelineSpec(
     Dropout 0.5 was chosen by speaker-independent 5-fold UAR on EmoDB only (RAVDESS was not
     used): 0.688 +- 0.057 against 0.656 +- 0.066 with the classifier's default 0.3; one layer
     of 128 units gave 0.639 +- 0.025, layers of 512 and 256 with dropout 0.5 0.641 +- 0.072.
-    """ + _TRAINING.format(epochs=100, patience=10, lr_patience=4),
+    """ + _training(100, MLP_PARAMS),
     search_space=_MLP_SEARCH,
     search_distributions=_MLP_DISTRIBUTIONS,
 ))
@@ -320,7 +330,7 @@ register(PipelineSpec(
     SMOTE (imbalanced-learn) synthesises minority-class feature vectors until every emotion
     has as many as the largest (RAVDESS: neutral has half the clips of the others), and the
     network is trained without class weights. It acts while fitting only.
-    """ + _TRAINING.format(epochs=100, patience=10, lr_patience=4),
+    """ + _training(100, MLP_PARAMS),
     search_space=_MLP_SEARCH,
     search_distributions=_MLP_DISTRIBUTIONS,
 ))

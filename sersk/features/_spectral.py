@@ -136,7 +136,8 @@ def _power_to_db(power: np.ndarray) -> np.ndarray:
     The logarithm runs in float64: numpy's float32 ``log10`` of 1e-10 lands a few ulp below
     -10 on some builds, which would leave silence at -100.00001 rather than the floor.
     """
-    db = 10.0 * np.log10(np.maximum(np.asarray(power, dtype=np.float64), 1e-10))
+    tiny = 10.0 ** (DB_FLOOR / 10.0)  # the power at the floor; keeps log10 off zero
+    db = 10.0 * np.log10(np.maximum(np.asarray(power, dtype=np.float64), tiny))
     return np.maximum(db, DB_FLOOR)
 
 
