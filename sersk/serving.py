@@ -31,9 +31,10 @@ Parameters
 ``min_confidence`` (a probability from 0 to 1): clips whose confidence is below it are answered
 ``"uncertain"``, their probabilities still given (:func:`sersk.inference.abstain`). Its default
 is the one the model was saved with (``save_mlflow_model(..., min_confidence=0.6)``; by default
-none: every clip is answered), which loading can replace
-(``mlflow.pyfunc.load_model(path, model_config={"min_confidence": 0.6})``) and a request can
-replace for itself, as an MLflow inference parameter::
+none: every clip is answered), kept as the model's MLflow ``model_config``, which loading can
+replace (``mlflow.pyfunc.load_model(path, model_config={"min_confidence": 0.6})``, or for a
+server ``MLFLOW_PYFUNC_INFERENCE_CONFIG='{"min_confidence": 0.6}' mlflow models serve …``). A
+request can pass its own, as an MLflow inference parameter declared in the signature::
 
     {"dataframe_records": [{"audio_base64": "..."}], "params": {"min_confidence": 0.6}}
 
@@ -226,8 +227,8 @@ def _source(row: dict, name: str) -> Any:
 def _load_pyfunc(data_path: str, model_config: dict | None = None) -> EmotionModel:
     """MLflow's entry point: the model from the folder :func:`sersk.tracking` wrote.
 
-    ``model_config`` (``mlflow.pyfunc.load_model(..., model_config=...)``) replaces the saved
-    settings it names: ``min_confidence``, ``long_clip``, ``window``, ``hop``.
+    ``model_config`` is the MLflow model configuration: ``min_confidence``, as saved or as
+    replaced by ``mlflow.pyfunc.load_model(..., model_config=...)``.
     """
     from .persistence import load_model
 
@@ -235,8 +236,8 @@ def _load_pyfunc(data_path: str, model_config: dict | None = None) -> EmotionMod
     pipeline, metadata = load_model(folder / MODEL_FILE)
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
     config = dict(model_config or {})
-    unknown = sorted(set(config) - {"min_confidence", "long_clip", "window", "hop"})
+    unknown = sorted(set(config) - set(PARAMS))
     if unknown:
         raise ServingInputError(f"model_config: unknown setting(s) {', '.join(unknown)}; the "
-                                "model takes min_confidence, long_clip, window and hop")
-    return EmotionModel(pipeline, metadata, **{**settings, **config})
+                                f"model takes {', '.join(PARAMS)}")
+    return EmotionModel(pipeline, metadata, **settings, **config)

@@ -392,8 +392,10 @@ def save_mlflow_model(
     window, hop : float, default=3.0, 1.0
         Window length and step for long clips, in seconds.
     min_confidence : float in [0, 1] or None, default=None
-        Clips whose confidence is below it are answered ``"uncertain"``; a request may pass
-        its own (``"params": {"min_confidence": 0.6}``, see :mod:`sersk.serving`).
+        Clips whose confidence is below it are answered ``"uncertain"``. Stored as the MLflow
+        model configuration: loading may replace it (``model_config=``, or
+        ``$MLFLOW_PYFUNC_INFERENCE_CONFIG`` for ``mlflow models serve``) and a request may pass
+        its own (``"params": {"min_confidence": 0.6}``); see :mod:`sersk.serving`.
     pip_requirements : list of str, default=None
         Requirements of the serving environment; by default sersk and the versions of
         scikit-learn, numpy and the other libraries installed here. Only environments MLflow
@@ -430,8 +432,7 @@ def save_mlflow_model(
         else:
             pipeline = model
             save_model(pipeline, data / MODEL_FILE, **dict(metadata or {}))
-        settings = {"long_clip": long_clip, "window": window, "hop": hop,
-                    "min_confidence": min_confidence}
+        settings = {"long_clip": long_clip, "window": window, "hop": hop}
         (data / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
         if pip_requirements is None:
             versions = library_versions()
@@ -446,6 +447,9 @@ def save_mlflow_model(
                 loader_module="sersk.serving",
                 data_path=str(data),
                 signature=_serving_signature(list(pipeline.classes_)),
+                # MLflow's model configuration, so that loading can replace it (model_config=,
+                # $MLFLOW_PYFUNC_INFERENCE_CONFIG) and a request can pass its own (params).
+                model_config={"min_confidence": min_confidence},
                 input_example=_serving_example(),
                 pip_requirements=pip_requirements,
                 extra_pip_requirements=extra_pip_requirements,
