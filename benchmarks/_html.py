@@ -249,6 +249,8 @@ def render_report(
     -------
     page : str
     """
+    from ._groups_html import groups_section  # it imports this module's helpers
+
     summary = summarise(results)
     protocols = list(pd.unique(results["protocol"]))
     with_clips = set() if predictions is None else {
@@ -316,6 +318,8 @@ number of pairs.</p>
 {_comparison_tables(comparisons)}
 <h2>Confusion matrices and recall per class</h2>
 {_figures(results, predictions)}
+<h2>Who it works for: UAR by gender, speaker and corpus</h2>
+{groups_section(predictions)}
 <h2>Protocols</h2>
 <ul>{descriptions}</ul>
 {f"<p>{_e(', '.join(settings))}.</p>" if settings else ""}

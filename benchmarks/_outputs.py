@@ -39,16 +39,24 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                        help="do not write <out>/report.html")
 
 
+#: Columns of the corpus frame copied to each predicted clip (``corpus`` as ``clip_corpus``:
+#: the ``corpus`` column of predictions.csv names the run, such as ``ravdess → emodb``).
+CLIP_COLUMNS = {"path": "path", "gender": "gender", "corpus": "clip_corpus"}
+
+
 def label_predictions(
     clips: pd.DataFrame, frame: pd.DataFrame, *, corpus: str, pipeline: str, protocol: str,
 ) -> pd.DataFrame:
-    """The per-clip predictions of one run, with the run's keys and the clip's file."""
+    """The per-clip predictions of one run, with the run's keys and the clip's file, gender
+    and corpus (where the frame has them), for the report's breakdown by group."""
     labelled = clips.copy()
     labelled.insert(0, "protocol", protocol)
     labelled.insert(0, "pipeline", pipeline)
     labelled.insert(0, "corpus", corpus)
-    if "path" in frame:
-        labelled["path"] = frame["path"].to_numpy()[labelled["index"].to_numpy()]
+    rows = labelled["index"].to_numpy()
+    for column, name in CLIP_COLUMNS.items():
+        if column in frame:
+            labelled[name] = frame[column].to_numpy()[rows]
     return labelled
 
 

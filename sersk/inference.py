@@ -10,6 +10,10 @@ into one feature vector would look like nothing they have seen, so clips longer 
 is classified, and the clip's probabilities are the mean over its windows;
 :func:`predict_timeline` gives the windows themselves (the emotion over time) and
 :func:`timeline_figure` plots them.
+
+A model may also decline to answer: with ``min_confidence=P`` a clip (or window) whose
+confidence is below ``P`` gets the emotion :data:`UNCERTAIN`, its probabilities still shown
+(:func:`abstain` is that rule, written once).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from .exceptions import AudioError
 __all__ = [
     "AUDIO_SUFFIXES",
     "PROBA_PREFIX",
+    "UNCERTAIN",
+    "abstain",
     "clip_probabilities",
     "find_audio_files",
     "load_input",
@@ -43,6 +49,9 @@ PROBA_PREFIX = "proba_"
 
 #: File name endings taken as audio when a folder is searched (decoding decides in the end).
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".aifc", ".mp3")
+
+#: The emotion of a prediction whose confidence is below the ``min_confidence`` asked for.
+UNCERTAIN = "uncertain"
 
 DEFAULT_WINDOW = 3.0
 DEFAULT_HOP = 1.0
@@ -167,6 +176,7 @@ def predict_timeline(
     window: float = DEFAULT_WINDOW,
     hop: float = DEFAULT_HOP,
     name: str | None = None,
+    min_confidence: float | None = None,
 ) -> pd.DataFrame:
     """The emotion over time: one clip classified in overlapping windows.
 
@@ -180,6 +190,9 @@ def predict_timeline(
         Window length and step, in seconds (see :func:`sliding_windows`).
     name : str, default=None
         Name of the clip in error messages.
+    min_confidence : float in [0, 1] or None, default=None
+        Windows whose confidence is below it get the emotion ``"uncertain"`` (see
+        :func:`abstain`); None answers every window.
 
     Returns
     -------
@@ -197,10 +210,11 @@ def predict_timeline(
     timeline_figure : Plot it.
     predict_clips : One row per clip, long clips averaged over these windows.
     """
+    _check_min_confidence(min_confidence, model)
     sr = sample_rate_of(model)
     name = name or _name(source)
     y = load_input(source, sr=sr, name=name)
-    return _timeline(model, y, sr, window=window, hop=hop, name=name)
+    return abstain(_timeline(model, y, sr, window=window, hop=hop, name=name), min_confidence)
 
 
 def _timeline(model, y, sr, *, window, hop, name) -> pd.DataFrame:
@@ -219,6 +233,7 @@ def predict_clips(
     window: float = DEFAULT_WINDOW,
     hop: float = DEFAULT_HOP,
     progress: bool = False,
+    min_confidence: float | None = None,
 ) -> pd.DataFrame:
     """The emotion of each clip, with its confidence and every class's probability.
 
@@ -241,6 +256,9 @@ def predict_clips(
         Window length and step for long clips, in seconds.
     progress : bool, default=False
         Show a progress bar (on stderr).
+    min_confidence : float in [0, 1] or None, default=None
+        Clips whose confidence is below it get the emotion ``"uncertain"``, their confidence
+        and probabilities unchanged (see :func:`abstain`); None answers every clip.
 
     Returns
     -------
@@ -253,6 +271,7 @@ def predict_clips(
     See Also
     --------
     predict_timeline : The windows of one clip.
+    abstain : The rule behind ``min_confidence``.
 
     Examples
     --------
@@ -269,7 +288,10 @@ def predict_clips(
     ('loud', True)
     >>> table.loc[1, "error"]
     'waveform #1: is silent (every sample is zero)'
+    >>> predict_clips(model, [clips[1]], min_confidence=1.0).loc[0, "emotion"]
+    'uncertain'
     """
+    _check_min_confidence(min_confidence, model)
     sr = sample_rate_of(model)
     sources = list(sources)
     if names is None:
@@ -303,7 +325,64 @@ def predict_clips(
                *(_proba(c) for c in classes), "error"]
     table = pd.DataFrame(rows, columns=columns)
     table["n_windows"] = table["n_windows"].astype(int)
-    return table
+    return abstain(table, min_confidence)
+
+
+def abstain(predictions: pd.DataFrame, min_confidence: float | None) -> pd.DataFrame:
+    """Say :data:`UNCERTAIN` where the confidence is below ``min_confidence``.
+
+    The rule behind every ``min_confidence`` (:func:`predict_clips`, :func:`predict_timeline`,
+    ``sersk predict --min-confidence``, the served model): a prediction whose confidence (the
+    probability of its emotion) is below the threshold keeps its confidence and probabilities
+    but its emotion becomes ``"uncertain"``; a confidence equal to the threshold is answered.
+    Rows without a prediction (an error) are left as they are.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        With ``emotion`` and ``confidence`` columns, as :func:`predict_clips` and
+        :func:`predict_timeline` return them.
+    min_confidence : float in [0, 1] or None
+        The threshold; None or 0 answers everything.
+
+    Returns
+    -------
+    predictions : pandas.DataFrame
+        A copy, ``emotion`` replaced below the threshold (the same frame when None).
+
+    Raises
+    ------
+    ValueError
+        ``min_confidence`` is not a number between 0 and 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sersk.inference import abstain
+    >>> table = pd.DataFrame({"emotion": ["angry", "sad"], "confidence": [0.9, 0.4]})
+    >>> abstain(table, 0.5)["emotion"].tolist()
+    ['angry', 'uncertain']
+    """
+    _check_min_confidence(min_confidence)
+    if min_confidence is None:
+        return predictions
+    predictions = predictions.copy()
+    below = (predictions["confidence"] < min_confidence).to_numpy()
+    predictions.loc[below, "emotion"] = UNCERTAIN
+    return predictions
+
+
+def _check_min_confidence(min_confidence: float | None, model: Any = None) -> None:
+    if min_confidence is None:
+        return
+    number = (int, float, np.integer, np.floating)
+    if (isinstance(min_confidence, bool) or not isinstance(min_confidence, number)
+            or not 0 <= min_confidence <= 1):
+        raise ValueError(f"min_confidence must be a probability between 0 and 1 (or None), "
+                         f"got {min_confidence!r}")
+    if model is not None and UNCERTAIN in [str(c) for c in model.classes_]:
+        raise ValueError(f"the model has a class named {UNCERTAIN!r}: with min_confidence, "
+                         "its answers could not be told from abstentions")
 
 
 def clip_probabilities(

@@ -26,6 +26,20 @@ A DataFrame (or what MLflow turns a request into: ``dataframe_split`` or
 
 and optionally ``name``, echoed in the ``source`` column of the output.
 
+Parameters
+----------
+``min_confidence`` (a probability from 0 to 1): clips whose confidence is below it are answered
+``"uncertain"``, their probabilities still given (:func:`sersk.inference.abstain`). Its default
+is the one the model was saved with (``save_mlflow_model(..., min_confidence=0.6)``; by default
+none: every clip is answered), kept as the model's MLflow ``model_config``, which loading can
+replace (``mlflow.pyfunc.load_model(path, model_config={"min_confidence": 0.6})``, or for a
+server ``MLFLOW_PYFUNC_INFERENCE_CONFIG='{"min_confidence": 0.6}' mlflow models serve …``). A
+request can pass its own, as an MLflow inference parameter declared in the signature::
+
+    {"dataframe_records": [{"audio_base64": "..."}], "params": {"min_confidence": 0.6}}
+
+or ``loaded.predict(frame, params={"min_confidence": 0.6})`` in Python.
+
 Output
 ------
 A DataFrame with one row per input row: ``source``, ``duration``, ``n_windows``, ``emotion``,
@@ -33,6 +47,7 @@ A DataFrame with one row per input row: ``source``, ``duration``, ``n_windows``,
 or why the row has no prediction: a bad row does not fail the others; its other values are
 None too, so that the REST answer is plain JSON, without ``NaN``). Clips longer than
 ``long_clip`` seconds are classified in windows, as in :func:`sersk.inference.predict_clips`.
+``emotion`` is ``"uncertain"`` for clips below ``min_confidence``.
 """
 
 from __future__ import annotations
@@ -49,13 +64,16 @@ import pandas as pd
 
 from .exceptions import SerskError
 
-__all__ = ["INPUT_COLUMNS", "EmotionModel", "ServingInputError"]
+__all__ = ["INPUT_COLUMNS", "PARAMS", "EmotionModel", "ServingInputError"]
 
 #: Columns the pyfunc reads: audio as base64, a path on the server, a name for the output.
 INPUT_COLUMNS = ("audio_base64", "path", "name")
 
 MODEL_FILE = "model.joblib"
 SETTINGS_FILE = "settings.json"
+
+#: The inference parameters a request may pass (``params``), with their MLflow types.
+PARAMS = {"min_confidence": "double"}
 
 
 class ServingInputError(SerskError, ValueError):
@@ -75,6 +93,9 @@ class EmotionModel:
         Clips longer than this many seconds are classified in windows.
     window, hop : float, default=3.0, 1.0
         Window length and step for long clips, in seconds.
+    min_confidence : float in [0, 1] or None, default=None
+        Clips whose confidence is below it are answered ``"uncertain"``, unless a request
+        passes its own; None answers every clip.
     """
 
     def __init__(
@@ -85,12 +106,14 @@ class EmotionModel:
         long_clip: float | None = 10.0,
         window: float = 3.0,
         hop: float = 1.0,
+        min_confidence: float | None = None,
     ):
         self.pipeline = pipeline
         self.metadata = metadata or {}
         self.long_clip = long_clip
         self.window = window
         self.hop = hop
+        self.min_confidence = min_confidence
 
     def predict(self, model_input: Any, params: dict | None = None) -> pd.DataFrame:
         """The emotion of every row's clip.
@@ -100,7 +123,8 @@ class EmotionModel:
         model_input : pandas.DataFrame, mapping or list of mappings
             Rows with ``audio_base64`` or ``path`` (and optionally ``name``).
         params : dict, default=None
-            Unused; accepted because MLflow passes it.
+            MLflow's inference parameters: ``min_confidence`` replaces the model's for this
+            call (None keeps it).
 
         Returns
         -------
@@ -110,10 +134,18 @@ class EmotionModel:
         Raises
         ------
         ServingInputError
-            The input has neither an ``audio_base64`` nor a ``path`` column.
+            The input has neither an ``audio_base64`` nor a ``path`` column, or
+            ``min_confidence`` is not a probability.
         """
-        from .inference import predict_clips
+        from .inference import _check_min_confidence, predict_clips
 
+        min_confidence = (params or {}).get("min_confidence")
+        if min_confidence is None:
+            min_confidence = self.min_confidence
+        try:
+            _check_min_confidence(min_confidence)
+        except ValueError as exc:
+            raise ServingInputError(str(exc)) from None
         frame = _as_frame(model_input)
         sources, names, errors = [], [], {}
         for i, row in enumerate(_rows(frame)):
@@ -125,7 +157,7 @@ class EmotionModel:
                 sources.append(b"")  # replaced by the error below
             names.append(str(name))
         table = predict_clips(self.pipeline, sources, names=names, long_clip=self.long_clip,
-                              window=self.window, hop=self.hop)
+                              window=self.window, hop=self.hop, min_confidence=min_confidence)
         for i, message in errors.items():
             table.loc[i, "error"] = message
         return _json_safe(table)
@@ -192,11 +224,20 @@ def _source(row: dict, name: str) -> Any:
     raise ServingInputError(f"{name}: the row has neither 'audio_base64' nor 'path'")
 
 
-def _load_pyfunc(data_path: str) -> EmotionModel:
-    """MLflow's entry point: the model from the folder :func:`sersk.tracking` wrote."""
+def _load_pyfunc(data_path: str, model_config: dict | None = None) -> EmotionModel:
+    """MLflow's entry point: the model from the folder :func:`sersk.tracking` wrote.
+
+    ``model_config`` is the MLflow model configuration: ``min_confidence``, as saved or as
+    replaced by ``mlflow.pyfunc.load_model(..., model_config=...)``.
+    """
     from .persistence import load_model
 
     folder = Path(data_path)
     pipeline, metadata = load_model(folder / MODEL_FILE)
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
-    return EmotionModel(pipeline, metadata, **settings)
+    config = dict(model_config or {})
+    unknown = sorted(set(config) - set(PARAMS))
+    if unknown:
+        raise ServingInputError(f"model_config: unknown setting(s) {', '.join(unknown)}; the "
+                                f"model takes {', '.join(PARAMS)}")
+    return EmotionModel(pipeline, metadata, **settings, **config)

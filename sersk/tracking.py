@@ -367,6 +367,7 @@ def save_mlflow_model(
     long_clip: float | None = 10.0,
     window: float = 3.0,
     hop: float = 1.0,
+    min_confidence: float | None = None,
     pip_requirements: list[str] | None = None,
     extra_pip_requirements: list[str] | None = None,
 ) -> str:
@@ -390,6 +391,11 @@ def save_mlflow_model(
         Clips longer than this many seconds are classified in windows.
     window, hop : float, default=3.0, 1.0
         Window length and step for long clips, in seconds.
+    min_confidence : float in [0, 1] or None, default=None
+        Clips whose confidence is below it are answered ``"uncertain"``. Stored as the MLflow
+        model configuration: loading may replace it (``model_config=``, or
+        ``$MLFLOW_PYFUNC_INFERENCE_CONFIG`` for ``mlflow models serve``) and a request may pass
+        its own (``"params": {"min_confidence": 0.6}``); see :mod:`sersk.serving`.
     pip_requirements : list of str, default=None
         Requirements of the serving environment; by default sersk and the versions of
         scikit-learn, numpy and the other libraries installed here. Only environments MLflow
@@ -409,9 +415,11 @@ def save_mlflow_model(
     """
     import mlflow.pyfunc
 
+    from .inference import _check_min_confidence
     from .persistence import library_versions, load_model, save_model
     from .serving import MODEL_FILE, SETTINGS_FILE
 
+    _check_min_confidence(min_confidence)
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists; MLflow writes a model into a new folder")
@@ -439,6 +447,9 @@ def save_mlflow_model(
                 loader_module="sersk.serving",
                 data_path=str(data),
                 signature=_serving_signature(list(pipeline.classes_)),
+                # MLflow's model configuration, so that loading can replace it (model_config=,
+                # $MLFLOW_PYFUNC_INFERENCE_CONFIG) and a request can pass its own (params).
+                model_config={"min_confidence": min_confidence},
                 input_example=_serving_example(),
                 pip_requirements=pip_requirements,
                 extra_pip_requirements=extra_pip_requirements,
@@ -582,7 +593,9 @@ def _serving_example() -> pd.DataFrame:
 
 def _serving_signature(classes: list) -> Any:
     from mlflow.models.signature import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
+    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
+
+    from .serving import PARAMS
 
     inputs = Schema([
         ColSpec("string", "audio_base64", required=False),
@@ -598,7 +611,9 @@ def _serving_signature(classes: list) -> Any:
         *(ColSpec("double", f"proba_{c}", required=False) for c in classes),
         ColSpec("string", "error", required=False),
     ])
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    # Default None: a request without the parameter gets the model's own setting.
+    params = ParamSchema([ParamSpec(name, dtype, None) for name, dtype in PARAMS.items()])
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
 
 # --- nested searches ------------------------------------------------------------------------

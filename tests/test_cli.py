@@ -104,6 +104,51 @@ def test_predict_csv_and_json(trained, clips):
     assert record["confidence"] == max(v for k, v in record.items() if k.startswith("proba_"))
 
 
+def test_predict_min_confidence_answers_uncertain(trained, clips):
+    """python -m sersk predict --min-confidence: 'uncertain' below the threshold, probabilities
+    kept; a threshold between the two clips' confidences splits them."""
+    model, *_ = trained
+    files = [str(clips / "angry.wav"), str(clips / "sad.wav")]
+    status, out, _ = run("predict", str(model), *files, "--format", "json")
+    plain = json.loads(out)
+    result = subprocess.run(
+        [sys.executable, "-m", "sersk", "predict", str(model), *files, "--format", "json",
+         "--min-confidence", "0.9"],
+        capture_output=True, text=True, env=repo_env(), timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    sure = json.loads(result.stdout)
+    for before, after in zip(plain, sure, strict=True):
+        expected = "uncertain" if before["confidence"] < 0.9 else before["emotion"]
+        assert after["emotion"] == expected
+        assert after["confidence"] == before["confidence"]
+        assert after["proba_angry"] == before["proba_angry"]
+    n = sum(r["emotion"] == "uncertain" for r in sure)
+    assert f"{n} of 2 file(s) below confidence 0.9: answered 'uncertain'" in result.stderr
+
+    low, high = sorted(r["confidence"] for r in plain)
+    assert low < high
+    status, out, err = run("predict", str(model), *files, "--min-confidence",
+                           f"{(low + high) / 2:.6f}")
+    assert status == 0, err
+    emotions = [line.split()[1] for line in out.splitlines()[1:]]
+    assert emotions.count("uncertain") == 1
+    assert "1 of 2 file(s) below confidence" in err
+    status, out, err = run("predict", str(model), files[0], "--timeline", "--min-confidence", "1")
+    assert status == 0, err
+    assert {line.split()[3] for line in out.splitlines()[1:]} == {"uncertain"}
+    assert "window(s) below confidence 1" in err
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.2", "high"])
+def test_predict_min_confidence_must_be_a_probability(trained, clips, value):
+    model, *_ = trained
+    status, _, err = run("predict", str(model), str(clips / "sad.wav"), "--min-confidence",
+                         value)
+    assert status == 2
+    assert "argument --min-confidence: expected a probability from 0 to 1" in err
+
+
 def test_predict_searches_folders_and_reports_bad_files(trained, clips, tmp_path):
     model, *_ = trained
     bad = tmp_path / "bad"
@@ -163,6 +208,25 @@ def test_evaluate_scores_and_warns_about_training_data(trained, tmp_path):
     assert status == 0, err
     assert "trained on synthetic" not in err  # other speakers
     assert "on synthetic: 12 clips" in out and "UAR" in out and "confusion matrix" in out
+    # Who it works for: the synthetic corpus has women and men, three speakers, one corpus.
+    assert "UAR by gender (95 % bootstrap intervals over speakers" in out
+    assert "UAR by speaker" in out and "synthetic-03" in out
+    assert "UAR by corpus" not in out
+
+
+def test_evaluate_json_has_the_group_breakdowns(trained):
+    model, *_ = trained
+    status, out, err = run("evaluate", str(model), *SYNTHETIC, "--seed", "4", "--format",
+                           "json")
+    assert status == 0, err
+    groups = json.loads(out)["groups"]
+    assert list(groups) == ["gender", "speaker"]
+    speakers = groups["speaker"]["groups"]
+    assert [g["group"] for g in speakers] == ["synthetic-01", "synthetic-02", "synthetic-03"]
+    assert sum(g["n_clips"] for g in speakers) == 36
+    for g in speakers:
+        assert g["low"] <= g["uar"] <= g["high"] and isinstance(g["flagged"], bool)
+    assert groups["speaker"]["flagged"] == [g["group"] for g in speakers if g["flagged"]]
 
 
 def test_evaluate_leaves_out_emotions_the_model_does_not_know(tmp_path):

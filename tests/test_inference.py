@@ -5,14 +5,20 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 from _trained_models import low_then_high, pitch_model, registry_model
 from conftest import SR, voice_like
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from sersk.audio import save_audio
 from sersk.exceptions import AudioError
+from sersk.features import MFCC
 from sersk.inference import (
+    UNCERTAIN,
+    abstain,
     clip_probabilities,
     find_audio_files,
     load_input,
@@ -179,3 +185,56 @@ def test_find_audio_files(tmp_path):
     assert [p[len(str(tmp_path)) + 1:] for p in find_audio_files(tmp_path)] == [
         "a.flac", "b.WAV", "sub/c.ogg"]
     assert len(find_audio_files(tmp_path, recursive=False)) == 2
+
+
+# --- abstention ------------------------------------------------------------------------------
+
+def test_min_confidence_answers_uncertain_below_the_threshold():
+    model = pitch_model()
+    clips = [(voice_like(f0=110, duration=1.2, seed=3), SR),
+             (voice_like(f0=260, duration=1.2, seed=4), SR), np.zeros(SR)]
+    table = predict_clips(model, clips)
+    confidence = table["confidence"].iloc[:2].to_numpy()
+    threshold = float(confidence.mean())  # one clip above, one below
+    assert confidence.min() < threshold < confidence.max()
+    sure = predict_clips(model, clips, min_confidence=threshold)
+    below = int(np.argmin(confidence))
+    assert sure.loc[below, "emotion"] == UNCERTAIN
+    assert sure.loc[1 - below, "emotion"] == table.loc[1 - below, "emotion"]
+    assert pd.isna(sure["emotion"].iloc[2]) and sure["error"].iloc[2]  # errors stay errors
+    # Only the emotion changes: the confidence and every probability stay visible.
+    pd.testing.assert_frame_equal(sure.drop(columns="emotion"), table.drop(columns="emotion"))
+    # At exactly the threshold the clip is answered; 0 answers everything.
+    at = predict_clips(model, clips[:2], min_confidence=float(confidence[below]))
+    assert UNCERTAIN not in at["emotion"].tolist()
+    answered = predict_clips(model, clips[:2], min_confidence=0)["emotion"]
+    assert answered.tolist() == table["emotion"].iloc[:2].tolist()
+
+
+def test_min_confidence_marks_uncertain_windows():
+    model = pitch_model()
+    clip = (low_then_high(seconds=7.0), SR)
+    timeline = predict_timeline(model, clip)
+    sure = predict_timeline(model, clip, min_confidence=0.9)
+    below = timeline["confidence"] < 0.9
+    assert below.any() and not below.all()  # the windows across the change are unsure
+    assert (sure.loc[below, "emotion"] == UNCERTAIN).all()
+    assert sure.loc[~below, "emotion"].equals(timeline.loc[~below, "emotion"])
+    np.testing.assert_array_equal(sure["confidence"], timeline["confidence"])
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "0.5", True])
+def test_min_confidence_must_be_a_probability(value):
+    with pytest.raises(ValueError, match="min_confidence must be a probability"):
+        predict_clips(pitch_model(), [np.ones(SR)], min_confidence=value)
+    with pytest.raises(ValueError, match="min_confidence must be a probability"):
+        abstain(pd.DataFrame({"emotion": ["a"], "confidence": [0.5]}), value)
+
+
+def test_min_confidence_refuses_a_model_with_an_uncertain_class():
+    clips = [(voice_like(f0=110 + 30 * i, duration=1.0, seed=i), SR) for i in range(6)]
+    model = make_pipeline(MFCC(n_mfcc=13), LogisticRegression()).fit(
+        clips, ["uncertain", "sure"] * 3)
+    assert predict_clips(model, clips[:1])["error"].isna().all()  # fine without a threshold
+    with pytest.raises(ValueError, match="class named 'uncertain'"):
+        predict_clips(model, clips[:1], min_confidence=0.5)

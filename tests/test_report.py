@@ -47,6 +47,19 @@ def test_benchmark_writes_predictions_and_its_description(bench_out):
         assert accuracy == pytest.approx(row["accuracy"])
     summary = (bench_out / "summary.md").read_text()
     assert "## Pairwise comparisons" in summary and "| handcrafted-svm |" in summary
+    # Each clip's gender and corpus, for the breakdown by group.
+    assert set(predictions["gender"]) == {"female", "male"}
+    assert set(predictions["clip_corpus"]) == {"synthetic"}
+
+
+def test_report_breaks_uar_down_by_group(bench_out):
+    page = (bench_out / "report.html").read_text()
+    assert "<h2>Who it works for: UAR by gender, speaker and corpus</h2>" in page
+    assert page.count("<details><summary><b>synthetic / ") == 2  # one per run
+    assert page.count("<h4>UAR by gender</h4>") == 2
+    assert page.count("<h4>UAR by speaker</h4>") == 2
+    assert "<h4>UAR by corpus</h4>" not in page  # one corpus
+    assert "synthetic-04" in page
 
 
 def test_report_is_self_contained_and_holds_the_table(bench_out):
@@ -78,6 +91,26 @@ def test_report_rebuilt_from_results_alone(bench_out, tmp_path):
     assert "corrected t-test" in page
     assert _external_references(page) == []
     assert report.main([str(tmp_path / "nothing")]) == 2
+
+
+def test_group_section_by_hand():
+    from benchmarks._groups_html import groups_section
+
+    right = ["x", "y"] * 4
+    clips = pd.DataFrame({
+        "corpus": "a+b", "pipeline": "p", "protocol": "speaker-independent",
+        "speaker": np.repeat(["a1", "a2", "b1", "b2"], 8), "y_true": right * 4,
+        "y_pred": right * 3 + ["y"] * 8,  # b2 always says y: UAR 0.5
+        "clip_corpus": np.repeat(["a", "a", "b", "b"], 8),
+    })
+    page = groups_section(clips)
+    assert "<b>a+b / p / speaker-independent</b>: speaker: 1 of 4 flagged (b2 below); " \
+        "corpus: 1 of 2 flagged (b below)" in page
+    assert "<h4>UAR by corpus</h4>" in page and "<h4>UAR by gender</h4>" not in page
+    assert "<td>b</td><td class=\"num\">16</td><td class=\"num\">2</td>" \
+        "<td class=\"num\">0.750 [0.500, 1.000]</td>" \
+        "<td class=\"num\">1.000 [1.000, 1.000]</td><td><b>! below the others</b></td>" in page
+    assert "no breakdown" in groups_section(None)
 
 
 def _fold_rows(pipeline, uars, *, speakers=("a b", "c d", "e f")):

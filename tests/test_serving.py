@@ -24,7 +24,7 @@ from test_inference import wav_bytes
 
 from sersk.audio import save_audio
 from sersk.persistence import read_metadata, save_model
-from sersk.serving import EmotionModel, ServingInputError
+from sersk.serving import EmotionModel, ServingInputError, _load_pyfunc
 from sersk.tracking import log_mlflow_model, save_mlflow_model
 
 mlflow_pyfunc = pytest.importorskip("mlflow.pyfunc")
@@ -116,6 +116,53 @@ def test_emotion_model_accepts_records_and_refuses_tables_without_audio():
         wrapper.predict("clip.wav")
 
 
+def test_pyfunc_min_confidence_from_params_saved_setting_and_model_config(mlflow_model,
+                                                                        tmp_path, monkeypatch):
+    folder, model, frame = mlflow_model
+    request = pd.DataFrame({"audio_base64": [b64(wav_bytes(*c)) for c in frame["audio"][:2]]})
+    loaded = mlflow_pyfunc.load_model(str(folder))
+    plain = loaded.predict(request)
+    assert "uncertain" not in plain["emotion"].tolist()
+    # An inference parameter: every clip is below a confidence of 1, its probabilities kept.
+    sure = loaded.predict(request, params={"min_confidence": 1.0})
+    assert sure["emotion"].tolist() == ["uncertain", "uncertain"]
+    pd.testing.assert_frame_equal(sure.drop(columns="emotion"), plain.drop(columns="emotion"))
+    low, high = sorted(plain["confidence"])
+    between = loaded.predict(request, params={"min_confidence": (low + high) / 2})
+    assert between["emotion"].tolist().count("uncertain") == 1
+    # The signature declares the parameter, so MLflow checks its type.
+    assert loaded.metadata.get_params_schema().params[0].name == "min_confidence"
+    with pytest.raises(Exception, match="min_confidence"):
+        loaded.predict(request, params={"min_confidence": "very"})
+
+    # A default saved with the model, which a request can replace, and a loading override.
+    saved = save_mlflow_model(model, tmp_path / "sure", min_confidence=1.0)
+    assert mlflow_pyfunc.load_model(saved).predict(request)["emotion"].tolist() == [
+        "uncertain", "uncertain"]
+    replaced = mlflow_pyfunc.load_model(saved).predict(request, params={"min_confidence": 0.0})
+    assert replaced["emotion"].tolist() == plain["emotion"].tolist()
+    configured = mlflow_pyfunc.load_model(str(folder), model_config={"min_confidence": 1.0})
+    assert set(configured.predict(request)["emotion"]) == {"uncertain"}
+    # What `mlflow models serve` reads: the environment's inference configuration.
+    monkeypatch.setenv("MLFLOW_PYFUNC_INFERENCE_CONFIG", '{"min_confidence": 1.0}')
+    served = mlflow_pyfunc.load_model(str(folder))
+    assert set(served.predict(request)["emotion"]) == {"uncertain"}
+    monkeypatch.delenv("MLFLOW_PYFUNC_INFERENCE_CONFIG")
+    with pytest.raises(ServingInputError, match="unknown setting"):
+        _load_pyfunc(str(folder / "data" / "sersk"), {"threshold": 0.5})
+    with pytest.raises(ValueError, match="min_confidence must be a probability"):
+        save_mlflow_model(model, tmp_path / "bad", min_confidence=2)
+
+
+def test_emotion_model_refuses_a_min_confidence_that_is_not_a_probability():
+    wrapper = EmotionModel(pitch_model())
+    request = [{"audio_base64": b64(wav_bytes(voice_like(f0=260)))}]
+    with pytest.raises(ServingInputError, match="min_confidence must be a probability"):
+        wrapper.predict(request, params={"min_confidence": 1.5})
+    assert EmotionModel(pitch_model(), min_confidence=1.0).predict(request).loc[
+        0, "emotion"] == "uncertain"
+
+
 def test_log_mlflow_model_to_a_run(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     uri = log_mlflow_model(pitch_model(), out_dir=tmp_path, run_name="pitch model")
@@ -171,6 +218,12 @@ def test_mlflow_models_serve_answers_rest_requests(mlflow_model, tmp_path):
         assert row["source"] == "second"
         assert row["emotion"] == model.predict(clips[1:2])[0]
         assert {f"proba_{c}" for c in model.classes_} <= set(row)
+
+        status, answer = post(url, {"dataframe_records": [{"audio_base64": b64(wav_bytes(
+            *clips[1]))}], "params": {"min_confidence": 1.0}})
+        assert status == 200
+        (row,) = answer["predictions"]
+        assert row["emotion"] == "uncertain" and row[f"proba_{model.classes_[0]}"] is not None
 
         status, answer = post(url, {"dataframe_split": {"columns": ["audio"], "data": [["x"]]}})
         assert status == 400 and "neither an 'audio_base64' column" in json.dumps(answer)

@@ -16,6 +16,7 @@ from ._common import (
     error,
     load_model_file,
     note,
+    probability,
     show_progress,
 )
 
@@ -28,9 +29,11 @@ def add_parser(commands) -> None:
         "probability of every emotion the model knows. Folders are searched for audio files.\n"
         "Files longer than --long seconds are classified in overlapping windows and the\n"
         "window probabilities averaged; --timeline prints the windows (the emotion over\n"
-        "time) instead, and --plot draws them.\n\n"
+        "time) instead, and --plot draws them. With --min-confidence P, a file (or window)\n"
+        "whose confidence is below P is answered 'uncertain', its probabilities still shown.\n\n"
         "examples:\n"
         "  sersk predict ser.joblib clip.wav\n"
+        "  sersk predict ser.joblib clip.wav --min-confidence 0.6\n"
         "  sersk predict ser.joblib recordings/ --format csv -o predictions.csv\n"
         "  sersk predict ser.joblib interview.flac --timeline --plot interview.png",
     )
@@ -43,6 +46,9 @@ def add_parser(commands) -> None:
                         help="write the output here instead of to stdout")
     parser.add_argument("--no-recursive", dest="recursive", action="store_false",
                         help="do not search the sub-folders of folders")
+    parser.add_argument("--min-confidence", type=probability, default=None, metavar="P",
+                        help="answer 'uncertain' when the emotion's probability is below P, "
+                        "a number from 0 to 1 (default: always answer)")
     add_window_options(parser)
     parser.add_argument("--timeline", action="store_true",
                         help="one row per window (start, end, emotion, probabilities) "
@@ -85,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         tables = []
         for path in _maybe_progress(inputs, show_progress(args) and len(inputs) > 1):
             try:
-                timeline = predict_timeline(model, path, window=args.window, hop=args.hop)
+                timeline = predict_timeline(model, path, window=args.window, hop=args.hop,
+                                            min_confidence=args.min_confidence)
             except SerskError as exc:
                 error(str(exc))
                 n_failed += 1
@@ -102,21 +109,34 @@ def run(args: argparse.Namespace) -> int:
             table = pd.concat(tables, ignore_index=True) if tables else None
             if table is not None:
                 write_table(table, args, drop_errors=False)
+                if args.min_confidence is not None:
+                    _note_uncertain(table["emotion"], args.min_confidence, "window")
         else:
             table = None
     if not args.timeline:
         table = predict_clips(model, inputs, long_clip=args.long, window=args.window,
-                              hop=args.hop, progress=show_progress(args) and len(inputs) > 1)
+                              hop=args.hop, progress=show_progress(args) and len(inputs) > 1,
+                              min_confidence=args.min_confidence)
         failed = table["error"].notna()
         for message in table.loc[failed, "error"]:
             error(message)
         n_failed = int(failed.sum())
         if not failed.all():
             write_table(table, args, drop_errors=args.format == "table")
+        if args.min_confidence is not None:
+            _note_uncertain(table.loc[~failed, "emotion"], args.min_confidence, "file")
     if n_failed:
         note(f"{n_failed} of {len(inputs)} file(s) could not be classified")
         return 1
     return 0
+
+
+def _note_uncertain(emotions, min_confidence: float, unit: str) -> None:
+    from ..inference import UNCERTAIN
+
+    n = int((emotions == UNCERTAIN).sum())
+    note(f"{n} of {len(emotions)} {unit}(s) below confidence {min_confidence:g}: "
+         f"answered '{UNCERTAIN}'")
 
 
 def _maybe_progress(items: list, progress: bool):
