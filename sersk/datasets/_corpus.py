@@ -7,6 +7,7 @@ listing files, reporting what it could not parse) the same way for all of them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ __all__ = [
     "CorpusSpec",
     "CorpusWarning",
     "Record",
+    "find_side_file",
     "normalise_name",
 ]
 
@@ -48,6 +50,48 @@ def normalise_name(name: str) -> str:
     ``"CREMA-D"``, ``"crema_d"`` and ``"Crema D"`` all become ``"cremad"``.
     """
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def find_side_file(frame: pd.DataFrame, root: Path, filename: str) -> Path | None:
+    """A corpus's metadata file (``filename``, any case) beside its audio or in a folder above.
+
+    Corpora ship their metadata at the top of the release (CREMA-D's ``VideoDemographics.csv``,
+    nEMO's ``data.tsv``), one or more levels above the audio; a user may point
+    :func:`~sersk.datasets.load_corpus` at the audio folder itself. So every folder holding a
+    listed file is searched, then each folder above it, up to ``root``'s parent; the nearest
+    match wins.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The listed files (column ``path``).
+    root : pathlib.Path
+        The corpus folder that was listed.
+    filename : str
+        The file to find, compared lower-cased.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file, or None when there is none.
+    """
+    stop = root.parent
+    candidates: dict[Path, None] = {}
+    for folder in sorted({Path(p).parent for p in frame["path"]}):
+        while True:
+            candidates.setdefault(folder, None)
+            if folder in (stop, folder.parent):
+                break
+            folder = folder.parent
+    for folder in candidates:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.lower() == filename.lower():
+                return folder / name
+    return None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ __all__ = [
     "CREMA_D_EMOTIONS",
     "EMODB_EMOTIONS",
     "EMOTIONS",
+    "NEMO_EMOTIONS",
     "RAVDESS_EMOTIONS",
     "SAVEE_EMOTIONS",
     "TESS_EMOTIONS",
@@ -91,4 +92,14 @@ SAVEE_EMOTIONS: dict[str, str] = {
     "n": "neutral",
     "sa": "sad",
     "su": "surprised",
+}
+
+#: nEMO: the English word in ``EB0_anger_12``.
+NEMO_EMOTIONS: dict[str, str] = {
+    "anger": "angry",
+    "fear": "fearful",
+    "happiness": "happy",
+    "neutral": "neutral",
+    "sadness": "sad",
+    "surprised": "surprised",
 }

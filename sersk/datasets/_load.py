@@ -15,14 +15,16 @@ from ._corpus import AUDIO_EXTENSIONS, CorpusSpec, CorpusWarning, Record
 from ._crema_d import CREMA_D
 from ._emodb import EMODB
 from ._home import get_data_home
+from ._nemo import NEMO
 from ._ravdess import RAVDESS
 from ._savee import SAVEE
 from ._tess import TESS
 
 __all__ = ["audio_inputs", "available_corpora", "get_corpus_spec", "load_corpus"]
 
-_CORPORA: dict[str, CorpusSpec] = {spec.name: spec for spec in (RAVDESS, CREMA_D, TESS, SAVEE,
-                                                                 EMODB)}
+_CORPORA: dict[str, CorpusSpec] = {
+    spec.name: spec for spec in (RAVDESS, CREMA_D, TESS, SAVEE, EMODB, NEMO)
+}
 
 #: The columns every frame starts with, in this order; each corpus adds its own after them.
 BASE_COLUMNS = ("path", "emotion", "speaker", "corpus", "gender")
@@ -47,8 +49,8 @@ def available_corpora() -> list[str]:
     Examples
     --------
     >>> from sersk.datasets import available_corpora
-    >>> available_corpora()
-    ['crema-d', 'emodb', 'ravdess', 'savee', 'tess']
+    >>> {"ravdess", "emodb", "nemo"} <= set(available_corpora())
+    True
     """
     return sorted(_CORPORA)
 
@@ -86,8 +88,8 @@ def load_corpus(
     ----------
     name : str or list of str
         A corpus from :func:`available_corpora` (``"ravdess"``, ``"crema-d"``, ``"tess"``,
-        ``"savee"``, ``"emodb"``; case and punctuation do not matter, so ``"cremad"`` and
-        ``"CREMA_D"`` work), or a list of them to combine into one frame.
+        ``"savee"``, ``"emodb"``, ``"nemo"`` …; case and punctuation do not matter, so
+        ``"cremad"`` and ``"CREMA_D"`` work), or a list of them to combine into one frame.
     root : str or os.PathLike, default=None
         The corpus folder itself, or a data home holding one folder per corpus (``ravdess/``,
         ``emodb/``, ``CREMA-D/`` …, matched regardless of case). With several corpora it must be
@@ -115,7 +117,8 @@ def load_corpus(
         - what else the file names carry: RAVDESS ``intensity``, ``statement``,
           ``repetition``; EmoDB ``text_code``, ``statement``, ``version``; CREMA-D
           ``statement_code``, ``statement``, ``intensity`` (and ``age`` from its
-          demographics file); TESS ``word``, ``age``; SAVEE ``sentence``.
+          demographics file); TESS ``word``, ``age``; SAVEE ``sentence``; nEMO ``sentence``
+          (and ``age``, ``statement``, ``normalized_text`` from its ``data.tsv``).
 
         ``frame.attrs`` holds ``"unparsed"`` (paths of audio files whose names could not be
         parsed), ``"duplicates"`` (paths of files that describe the same recording as another),
