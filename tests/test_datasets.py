@@ -88,7 +88,7 @@ def no_warnings():
 
 
 def test_emotion_mappings_stay_in_the_vocabulary():
-    assert len(set(EMOTIONS)) == len(EMOTIONS) == 9
+    assert len(set(EMOTIONS)) == len(EMOTIONS) == 15
     for mapping in (emotions_module.RAVDESS_EMOTIONS, emotions_module.EMODB_EMOTIONS,
                     emotions_module.CREMA_D_EMOTIONS, emotions_module.TESS_EMOTIONS,
                     emotions_module.SAVEE_EMOTIONS):
@@ -290,7 +290,8 @@ def test_hidden_files_and_macos_folders_are_ignored(tmp_path, no_warnings):
 
 def test_empty_folder(tmp_path):
     (tmp_path / "notes.txt").write_text("no audio here")
-    with pytest.raises(CorpusError, match=r"no audio files \(\.wav, \.flac\) under .*RAVDESS"):
+    with pytest.raises(CorpusError, match=r"no audio files \(\.wav, \.flac, \.aiff, \.aif\) "
+                                          r"under .*RAVDESS"):
         load_corpus("ravdess", tmp_path)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "FOLDER_LABELS",
     "CorpusSpec",
     "CorpusWarning",
     "Record",
@@ -25,10 +26,14 @@ __all__ = [
     "normalise_name",
 ]
 
-#: File extensions listed as audio (compared lower-cased). The corpora are distributed as WAV;
-#: FLAC is the usual lossless re-encoding. MP3 copies (CREMA-D ships both) are left out on
-#: purpose, so that a folder holding both does not count every recording twice.
-AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac")
+#: File extensions listed as audio (compared lower-cased). Most corpora are distributed as WAV;
+#: FLAC is the usual lossless re-encoding; CaFE's 192 kHz edition is AIFF. MP3 copies (CREMA-D
+#: ships both) are left out on purpose, so that a folder holding both does not count every
+#: recording twice.
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aiff", ".aif")
+
+#: The labels a file's folders may contradict its name on; where they do, the folders win.
+FOLDER_LABELS: tuple[str, ...] = ("emotion", "speaker")
 
 #: What a parser returns for one file: the columns it fills, or None when the name does not
 #: follow the corpus's scheme.
@@ -124,6 +129,12 @@ class CorpusSpec:
     annotate : callable, default=None
         ``annotate(frame, root) -> frame``: adds what only the corpus's side files know
         (CREMA-D's actor demographics).
+    parse_folder : callable, default=None
+        ``parse_folder(path) -> dict or None``: the labels that ``path``'s folders give, for
+        corpora laid out one folder per speaker or emotion (TESS's ``OAF_angry/``); None when
+        the folders do not follow the layout. Where a file's name cannot be parsed but its
+        folders can, or where the two disagree on the emotion or the speaker, the folders'
+        labels are used and the file is listed in ``attrs["from_folder"]``.
     n_files : int, default=None
         Number of files in the complete default selection, as published.
     url : str, default=""
@@ -139,6 +150,7 @@ class CorpusSpec:
     keep: Callable[[Record], bool] | None = None
     selection_columns: tuple[str, ...] = ()
     annotate: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
+    parse_folder: Callable[[PurePath], Record | None] | None = None
     n_files: int | None = None
     url: str = ""
     _keys: frozenset[str] = field(init=False, repr=False, compare=False)
