@@ -263,6 +263,17 @@ def test_esd_speaker_folder_and_splits(tmp_path):
 
 # Corpus by corpus -----------------------------------------------------------------------------
 
+def test_turev_repository_clone_skips_the_filtered_copies(tmp_path, no_warnings):
+    write_files(tmp_path / "turev-db", [
+        "Sound Source/Angry/1157_kz_beste", "Sound Source/Happy/7895_mt_defne",
+        "Model Output for Test Data/testEmotions500HighPass/sound/Angry/1157_kz_beste",
+    ])
+    frame = load_corpus("turev-db", tmp_path)
+    assert frame["emotion"].tolist() == ["angry", "happy"]
+    assert [Path(p).parts[-5] for p in frame.attrs["skipped"]] == ["Model Output for Test Data"]
+    assert frame.attrs["duplicates"] == []
+    assert "model_output" not in frame.columns
+
 def test_cafe_aiff_edition_and_columns(tmp_path, no_warnings):
     # The 192 kHz edition comes in two parts; the folder holding both is the corpus.
     write_files(tmp_path, ["CaFE_192k_1/Colère/Faible/01-C-1-1", "CaFE_192k_2/Neutre/02-N-6"],

@@ -124,6 +124,8 @@ class CorpusSpec:
         ``keep(record) -> bool``: whether a parsed file belongs to the default selection
         (RAVDESS keeps audio-only speech). Files it rejects are listed in
         ``attrs["skipped"]``, not reported as problems.
+    selection : str, default=""
+        The default selection in words, for messages (``"audio-only speech"``).
     selection_columns : tuple of str, default=()
         Fields ``parse`` returns only for ``keep`` to read; left out of the frame.
     annotate : callable, default=None
@@ -148,6 +150,7 @@ class CorpusSpec:
     aliases: tuple[str, ...] = ()
     folder_names: tuple[str, ...] = ()
     keep: Callable[[Record], bool] | None = None
+    selection: str = ""
     selection_columns: tuple[str, ...] = ()
     annotate: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
     parse_folder: Callable[[PurePath], Record | None] | None = None

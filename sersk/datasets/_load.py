@@ -26,6 +26,7 @@ from ._nemo import NEMO
 from ._ravdess import RAVDESS
 from ._savee import SAVEE
 from ._shemo import SHEMO
+from ._sources import SOURCES
 from ._subesco import SUBESCO
 from ._tess import TESS
 from ._turev import TUREV_DB
@@ -151,7 +152,7 @@ def load_corpus(
 
     See Also
     --------
-    fetch_corpus : Download RAVDESS or EmoDB into the data home.
+    fetch_corpus : Download a corpus that has a stable public address into the data home.
     audio_inputs : What to pass to a pipeline for the rows of a frame.
     make_emotional_speech : A synthetic corpus with the same columns.
 
@@ -269,7 +270,7 @@ def _corpus_folder(spec: CorpusSpec, root: Path, *, combined: bool, default_home
     if combined or default_home or (others and not spec.matches_folder(root.name)):
         found = f" (it holds folders for {', '.join(others)})" if others else ""
         hint = ""
-        if default_home and spec.name in ("ravdess", "emodb"):
+        if default_home and spec.name in SOURCES:
             hint = f"; sersk.datasets.fetch_corpus({spec.name!r}) downloads it there"
         raise CorpusError(
             f"no {spec.title} folder in data home {root}{found}; expected a folder named "
@@ -317,8 +318,7 @@ def _list_corpus(spec: CorpusSpec, folder: Path) -> tuple[pd.DataFrame, dict[str
     if not records:
         if skipped:
             reason = (f"all {len(skipped)} {spec.title} files under {folder} lie outside the "
-                      f"default selection (for RAVDESS: audio-only speech, modality 03 and "
-                      f"vocal channel 01)")
+                      f"default selection ({spec.selection})")
         else:
             reason = (f"none of the {len(files)} audio files under {folder} follows the "
                       f"{spec.title} naming (e.g. {_quote(sorted(unparsed))})")

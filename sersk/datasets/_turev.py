@@ -8,7 +8,9 @@ from the folder. The names as released are ``SPEAKER_CODE_WORD`` (``1157_kz_acik
 four-digit speaker number, a two-letter code of the emotion in Turkish (``kz`` kızgın in
 ``Angry/``, ``hl`` in ``Sad/`` …) and the word; the speaker and the word are taken from them,
 the code kept as ``emotion_code`` but not interpreted. The speakers' gender is not published
-with the data, so ``gender`` is missing.
+with the data, so ``gender`` is missing. The repository also holds filtered copies of the test
+clips (``Model Output for Test Data/…/sound/Angry/…``, the same names): they are processed
+versions, not recordings, and are left out (listed in ``frame.attrs["skipped"]``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from ._emotions import TUREV_EMOTIONS
 __all__ = ["TUREV_DB", "parse_turev"]
 
 _NAME = re.compile(r"^(\d{4})_([a-z]{2})_([^_]+)$", re.IGNORECASE)
+# The repository's folder of filtered copies of the test clips.
+_MODEL_OUTPUT = "model output"
 
 
 def parse_turev(path: PurePath) -> Record | None:
@@ -36,7 +40,8 @@ def parse_turev(path: PurePath) -> Record | None:
     -------
     dict or None
         ``emotion``, ``speaker`` (``"turev-db-1157"``), ``gender`` (missing),
-        ``original_label`` (the folder's name), ``emotion_code`` and ``word``.
+        ``original_label`` (the folder's name), ``emotion_code``, ``word`` and
+        ``model_output`` (whether the file is one of the repository's filtered copies).
 
     Examples
     --------
@@ -58,7 +63,12 @@ def parse_turev(path: PurePath) -> Record | None:
         "original_label": folder,
         "emotion_code": code.lower(),
         "word": word.lower(),
+        "model_output": any(part.lower().startswith(_MODEL_OUTPUT) for part in path.parts),
     }
+
+
+def _is_recording(record: Record) -> bool:
+    return not record["model_output"]
 
 
 TUREV_DB = CorpusSpec(
@@ -69,6 +79,9 @@ TUREV_DB = CorpusSpec(
     "Angry/, Calm/, Happy/, Sad/ (Sound Source/ in the repository)",
     aliases=("turev", "turevdb", "turkish"),
     folder_names=("turev-db", "turev", "TurEV-DB-master", "TurEV-DB-main", "Sound Source"),
+    keep=_is_recording,
+    selection="the recordings, not the filtered copies under 'Model Output for Test Data'",
+    selection_columns=("model_output",),
     n_files=1735,
     url="https://github.com/Xeonen/TurEV-DB",
 )
