@@ -130,11 +130,14 @@ def load_corpus(
         - ``corpus``: canonical corpus name;
         - ``gender``: ``"male"``, ``"female"``, or missing where the corpus does not say;
         - ``original_label``: the corpus's own emotion code;
-        - what else the file names carry: RAVDESS ``intensity``, ``statement``,
-          ``repetition``; EmoDB ``text_code``, ``statement``, ``version``; CREMA-D
-          ``statement_code``, ``statement``, ``intensity`` (and ``age`` from its
-          demographics file); TESS ``word``, ``age``; SAVEE ``sentence``; nEMO ``sentence``
-          (and ``age``, ``statement``, ``normalized_text`` from its ``data.tsv``).
+        - what else the file names carry, and the corpus's metadata files where it ships
+          them: RAVDESS ``intensity``, ``statement``, ``repetition``; EmoDB ``text_code``,
+          ``statement``, ``version``; CREMA-D ``statement_code``, ``statement``,
+          ``intensity`` (and ``age`` from its demographics file); TESS ``word``, ``age``;
+          SAVEE ``sentence``; nEMO ``sentence`` (and ``age``, ``statement``,
+          ``normalized_text`` from its ``data.tsv``); the other corpora's parsers
+          (``sersk.datasets._<name>.parse_<name>``) list theirs. A column a corpus does not
+          have is missing in a combined frame's rows of that corpus.
 
         ``frame.attrs`` holds ``"unparsed"`` (paths of audio files whose names could not be
         parsed), ``"duplicates"`` (paths of files that describe the same recording as another),
