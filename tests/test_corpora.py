@@ -17,7 +17,13 @@ import pandas as pd
 import pytest
 from _corpus_files import write_files
 
-from sersk.datasets import EMOTIONS, CorpusWarning, available_corpora, load_corpus
+from sersk.datasets import (
+    EMOTIONS,
+    CorpusWarning,
+    available_corpora,
+    get_corpus_spec,
+    load_corpus,
+)
 from sersk.datasets import _emotions as emotions_module
 
 # nEMO's data.tsv as released: file_id ends in .wav, speaker_id padded with spaces.
@@ -122,6 +128,15 @@ def no_warnings():
 
 def test_registered():
     assert set(LAYOUTS) <= set(available_corpora())
+
+
+@pytest.mark.parametrize(
+    ("alias", "corpus"),
+    [("JL_Corpus", "jl-corpus"), ("TurEV-DB", "turev-db"), ("turev", "turev-db"),
+     ("eNTERFACE'05", "enterface"), ("ShEMO", "shemo"), ("CaFE", "cafe"), ("nEMO", "nemo")],
+)
+def test_names_and_aliases(alias, corpus):
+    assert get_corpus_spec(alias).name == corpus
 
 
 def test_emotion_mappings_stay_in_the_vocabulary():

@@ -79,7 +79,7 @@ AESDD = CorpusSpec(
     parse=parse_aesdd,
     layout="files named like 'a03 (4).wav' (emotion letter, utterance, speaker in brackets) in "
     "folders anger/, disgust/, fear/, happiness/, sadness/",
-    aliases=("acted-emotional-speech-dynamic-database", "greek"),
+    aliases=("acted-emotional-speech-dynamic-database",),
     folder_names=("aesdd", "acted emotional speech dynamic database"),
     parse_folder=_parse_folder,
     url="http://m3c.web.auth.gr/research/aesdd-speech-emotion-recognition/",

@@ -66,7 +66,6 @@ ASED = CorpusSpec(
     title="ASED",
     parse=parse_ased,
     layout="files named xn-yy-aa-gg-bb.wav (e.g. a5-03-01-02-50.wav) in one folder per emotion",
-    aliases=("amharic",),
     folder_names=("ased", "ased_v1", "ased-v1"),
     n_files=2474,
     url="https://github.com/Ethio2021/ASED_V1",

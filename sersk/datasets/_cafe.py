@@ -85,7 +85,6 @@ CAFE = CorpusSpec(
     parse=parse_cafe,
     layout="files named AA-E-I-S.wav (e.g. Colère/Faible/01-C-1-1.wav; neutral AA-N-S.wav in "
     "Neutre/), .wav or .aiff",
-    aliases=("canadian-french",),
     # Not the two parts of the 192 kHz edition (CaFE_192k_1, _2): a folder holding both is the
     # corpus, and neither part alone.
     folder_names=("cafe", "cafe_48k", "cafe_192k"),

@@ -65,7 +65,7 @@ SHEMO = CorpusSpec(
     parse=parse_shemo,
     layout="files named like F01A01.wav (gender, speaker, emotion letter, utterance), usually "
     "in female/ and male/ folders",
-    aliases=("sharif", "persian"),
+    aliases=("sharif",),
     folder_names=("shemo", "ShEMO-master", "sharif-emotional-speech-database"),
     n_files=3000,
     url="https://github.com/mansourehk/ShEMO",

@@ -77,7 +77,7 @@ TUREV_DB = CorpusSpec(
     parse=parse_turev,
     layout="files named SPEAKER_CODE_WORD.wav (e.g. 1157_kz_acik.wav) in emotion folders "
     "Angry/, Calm/, Happy/, Sad/ (Sound Source/ in the repository)",
-    aliases=("turev", "turevdb", "turkish"),
+    aliases=("turev",),
     folder_names=("turev-db", "turev", "TurEV-DB-master", "TurEV-DB-main", "Sound Source"),
     keep=_is_recording,
     selection="the recordings, not the filtered copies under 'Model Output for Test Data'",
