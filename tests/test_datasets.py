@@ -13,11 +13,10 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from _corpus_files import write_files
 
-from sersk.audio import save_audio
 from sersk.datasets import (
     EMOTIONS,
     CorpusWarning,
@@ -29,9 +28,6 @@ from sersk.datasets import (
 )
 from sersk.datasets import _emotions as emotions_module
 from sersk.exceptions import CorpusError
-
-SR = 8_000
-TONE = (0.1 * np.sin(2 * np.pi * 220 * np.arange(int(0.1 * SR)) / SR)).astype(np.float32)
 
 # Per corpus: files as laid out in the original distribution (extension added by the test),
 # each with the emotion, speaker and gender its name encodes.
@@ -77,17 +73,6 @@ CREMA_D_DEMOGRAPHICS = (
 )
 
 
-def write_files(root: Path, names, extension: str = ".wav") -> list[Path]:
-    """A 0.1 s tone under each name (relative to root, extension added)."""
-    paths = []
-    for name in names:
-        path = root / f"{name}{extension}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_audio(path, TONE, SR)
-        paths.append(path)
-    return paths
-
-
 def make_corpus(root: Path, corpus: str, extension: str = ".wav") -> Path:
     write_files(root, LAYOUTS[corpus], extension)
     if corpus == "crema-d":
@@ -103,7 +88,7 @@ def no_warnings():
 
 
 def test_emotion_mappings_stay_in_the_vocabulary():
-    assert len(set(EMOTIONS)) == len(EMOTIONS) == 9
+    assert len(set(EMOTIONS)) == len(EMOTIONS) == 15
     for mapping in (emotions_module.RAVDESS_EMOTIONS, emotions_module.EMODB_EMOTIONS,
                     emotions_module.CREMA_D_EMOTIONS, emotions_module.TESS_EMOTIONS,
                     emotions_module.SAVEE_EMOTIONS):
@@ -116,7 +101,8 @@ def test_emotion_mappings_stay_in_the_vocabulary():
 
 
 def test_available_corpora():
-    assert available_corpora() == ["crema-d", "emodb", "ravdess", "savee", "tess"]
+    assert {"crema-d", "emodb", "ravdess", "savee", "tess", "nemo"} <= set(available_corpora())
+    assert available_corpora() == sorted(available_corpora())
 
 
 @pytest.mark.parametrize("extension", [".wav", ".flac", ".WAV", ".FLAC"])
@@ -304,7 +290,8 @@ def test_hidden_files_and_macos_folders_are_ignored(tmp_path, no_warnings):
 
 def test_empty_folder(tmp_path):
     (tmp_path / "notes.txt").write_text("no audio here")
-    with pytest.raises(CorpusError, match=r"no audio files \(\.wav, \.flac\) under .*RAVDESS"):
+    with pytest.raises(CorpusError, match=r"no audio files \(\.wav, \.flac, \.aiff, \.aif\) "
+                                          r"under .*RAVDESS"):
         load_corpus("ravdess", tmp_path)
 
 
@@ -314,8 +301,8 @@ def test_missing_folder(tmp_path):
 
 
 def test_unknown_corpus_name(tmp_path):
-    with pytest.raises(CorpusError, match=r"unknown corpus 'iemocap'; known corpora are "
-                                          r"crema-d, emodb, ravdess, savee, tess"):
+    known = ", ".join(available_corpora())
+    with pytest.raises(CorpusError, match=rf"unknown corpus 'iemocap'; known corpora are {known}$"):
         load_corpus("iemocap", tmp_path)
     with pytest.raises(CorpusError, match="named more than once"):
         load_corpus(["ravdess", "RAVDESS"], tmp_path)

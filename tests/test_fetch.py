@@ -34,6 +34,16 @@ RAVDESS_FILES = [
 ]
 EMODB_FILES = ["wav/03a01Fa.wav", "wav/08a02Wb.wav", "wav/16b10Ta.wav"]
 
+CAFE_RECORD = "/api/records/1478765"
+CAFE_ZIP = "/records/1478765/files/CaFE_48k.zip"
+CAFE_FILES = ["CaFE_48k/Colère/Faible/01-C-1-1.wav", "CaFE_48k/Neutre/02-N-3.wav"]
+NEMO_FILES = ["nEMO-main/samples/EB0_anger_1.wav", "nEMO-main/samples/KS0_fear_2.wav"]
+NEMO_TSV = (
+    "file_id\temotion\traw_text\tnormalized_text\tspeaker_id\tgender\tage\n"
+    "EB0_anger_1.wav\tanger\tLubię czytać.\tlubię czytać\t        EB0\tfemale\t27\n"
+    "KS0_fear_2.wav\tfear\tNie wiem.\tnie wiem\t        KS0\tmale\t23\n"
+)
+
 
 def make_zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
@@ -96,15 +106,16 @@ class Server:
         self.routes[path] = (status, body, {"Content-Type": "application/zip", **headers})
         return self.url + path
 
-    def record(self, key: str, body: bytes, *, md5: str | None = None, size: int | None = None):
+    def record(self, key: str, body: bytes, *, md5: str | None = None, size: int | None = None,
+               path: str = RECORD):
         entry = {
             "key": key,
             "size": len(body) if size is None else size,
             "checksum": f"md5:{md5 or hashlib.md5(body).hexdigest()}",
-            "links": {"self": f"{self.url}/api/records/1188976/files/{key}/content"},
+            "links": {"self": f"{self.url}{path}/files/{key}/content"},
         }
-        payload = json.dumps({"id": 1188976, "files": [entry]}).encode()
-        self.routes[RECORD] = (200, payload, {"Content-Type": "application/json"})
+        payload = json.dumps({"id": int(path.rsplit("/", 1)[1]), "files": [entry]}).encode()
+        self.routes[path] = (200, payload, {"Content-Type": "application/json"})
 
 
 @pytest.fixture
@@ -112,8 +123,9 @@ def server(monkeypatch):
     server = Server()
     server.thread.start()
     monkeypatch.setenv("SERSK_RAVDESS_RECORD_URL", server.url + RECORD)
-    monkeypatch.delenv("SERSK_RAVDESS_URL", raising=False)
-    monkeypatch.delenv("SERSK_EMODB_URL", raising=False)
+    monkeypatch.setenv("SERSK_CAFE_RECORD_URL", server.url + CAFE_RECORD)
+    for name in ("RAVDESS", "EMODB", "CAFE", "NEMO", "URDU"):
+        monkeypatch.delenv(f"SERSK_{name}_URL", raising=False)
     yield server
     server.httpd.shutdown()
     server.httpd.server_close()
@@ -263,9 +275,53 @@ def test_short_transfer(tmp_path, server, emodb_zip):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_fetch_cafe_from_its_zenodo_record(tmp_path, server, wav_bytes):
+    archive = make_zip(dict.fromkeys(CAFE_FILES, wav_bytes))
+    url = server.serve(CAFE_ZIP, archive)
+    server.record("CaFE_48k.zip", archive, path=CAFE_RECORD)
+    with pytest.warns(CorpusWarning, match="holds 2 CaFE recordings; the published corpus has "
+                                           "936") as record:
+        path = fetch_corpus("cafe", tmp_path, url=url, progress=False)
+    assert not [w for w in record if "checksum" in str(w.message)]
+    assert path == str(tmp_path / "cafe")
+    frame = load_corpus("cafe", tmp_path)
+    assert frame["emotion"].tolist() == ["angry", "neutral"]
+    assert server.hits == {CAFE_ZIP: 1, CAFE_RECORD: 1}
+
+    server.record("CaFE_48k.zip", archive, md5="0" * 32, path=CAFE_RECORD)
+    with pytest.raises(DownloadError, match="MD5 checksum mismatch"):
+        fetch_corpus("cafe", tmp_path / "other", url=url, progress=False)
+
+
+@pytest.mark.parametrize("corpus", ["nemo", "urdu"])
+def test_fetch_from_the_authors_repository(tmp_path, server, wav_bytes, corpus, monkeypatch):
+    if corpus == "nemo":
+        members = dict.fromkeys(NEMO_FILES, wav_bytes)
+        members["nEMO-main/data.tsv"] = NEMO_TSV.encode()
+    else:
+        members = dict.fromkeys(["URDU-Dataset-master/Angry/SM1_F1_A01.wav",
+                                 "URDU-Dataset-master/Sad/SF10_F1_S01.wav"], wav_bytes)
+    monkeypatch.setenv(f"SERSK_{corpus.upper()}_URL", server.serve("/archive.zip",
+                                                                   make_zip(members)))
+    with pytest.warns(CorpusWarning) as record:
+        path = fetch_corpus(corpus, tmp_path, progress=False)
+    messages = " ".join(str(w.message) for w in record)
+    assert "cannot be checked against a published checksum" in messages
+    assert "holds 2" in messages
+    assert path == str(tmp_path / corpus)
+    frame = load_corpus(corpus, tmp_path)
+    # nEMO's gender comes from its data.tsv, URDU's from the names.
+    expected = ["female", "male"] if corpus == "nemo" else ["male", "female"]
+    assert frame["gender"].tolist() == expected
+    assert server.hits["/archive.zip"] == 1
+
+
 def test_corpora_that_cannot_be_downloaded(tmp_path):
     with pytest.raises(CorpusError, match="cannot download TESS.*ravdess"):
         fetch_corpus("tess", tmp_path)
+    for corpus in ("emovo", "esd", "jl-corpus", "enterface"):
+        with pytest.raises(CorpusError, match="download it yourself"):
+            fetch_corpus(corpus, tmp_path)
     with pytest.raises(CorpusError, match="unknown corpus 'iemocap'"):
         fetch_corpus("iemocap", tmp_path)
 

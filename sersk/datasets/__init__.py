@@ -1,10 +1,11 @@
 """Emotional speech corpora as DataFrames, their downloads, and a synthetic corpus.
 
-- :func:`load_corpus` lists RAVDESS, CREMA-D, TESS, SAVEE or EmoDB (or several at once) from
-  their file names, with emotions harmonised to :data:`EMOTIONS` and speaker ids unique across
-  corpora; no audio is decoded.
-- :func:`fetch_corpus` downloads RAVDESS or EmoDB into the data home (:func:`get_data_home`),
-  verified, extracted atomically.
+- :func:`load_corpus` lists any of the corpora of :func:`available_corpora` (RAVDESS, CREMA-D,
+  TESS, SAVEE, EmoDB, nEMO, EMOVO, ASED, TurEV-DB, URDU, SUBESCO, ShEMO, JL-Corpus, ESD, CaFE,
+  AESDD, eNTERFACE'05), or several at once, from their file names and folders, with emotions
+  harmonised to :data:`EMOTIONS` and speaker ids unique across corpora; no audio is decoded.
+- :func:`fetch_corpus` downloads those with a stable public address (RAVDESS, EmoDB, CaFE,
+  nEMO, URDU) into the data home (:func:`get_data_home`), verified, extracted atomically.
 - :func:`make_emotional_speech` synthesises a small labelled corpus of speech-like sounds (not
   real speech) for tests and examples.
 - :func:`audio_inputs` turns any of these frames into the list a pipeline takes.

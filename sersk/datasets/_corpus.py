@@ -7,6 +7,7 @@ listing files, reporting what it could not parse) the same way for all of them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,16 +18,22 @@ import pandas as pd
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "FOLDER_LABELS",
     "CorpusSpec",
     "CorpusWarning",
     "Record",
+    "find_side_file",
     "normalise_name",
 ]
 
-#: File extensions listed as audio (compared lower-cased). The corpora are distributed as WAV;
-#: FLAC is the usual lossless re-encoding. MP3 copies (CREMA-D ships both) are left out on
-#: purpose, so that a folder holding both does not count every recording twice.
-AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac")
+#: File extensions listed as audio (compared lower-cased). Most corpora are distributed as WAV;
+#: FLAC is the usual lossless re-encoding; CaFE's 192 kHz edition is AIFF. MP3 copies (CREMA-D
+#: ships both) are left out on purpose, so that a folder holding both does not count every
+#: recording twice.
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aiff", ".aif")
+
+#: The labels a file's folders may contradict its name on; where they do, the folders win.
+FOLDER_LABELS: tuple[str, ...] = ("emotion", "speaker")
 
 #: What a parser returns for one file: the columns it fills, or None when the name does not
 #: follow the corpus's scheme.
@@ -48,6 +55,48 @@ def normalise_name(name: str) -> str:
     ``"CREMA-D"``, ``"crema_d"`` and ``"Crema D"`` all become ``"cremad"``.
     """
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def find_side_file(frame: pd.DataFrame, root: Path, filename: str) -> Path | None:
+    """A corpus's metadata file (``filename``, any case) beside its audio or in a folder above.
+
+    Corpora ship their metadata at the top of the release (CREMA-D's ``VideoDemographics.csv``,
+    nEMO's ``data.tsv``), one or more levels above the audio; a user may point
+    :func:`~sersk.datasets.load_corpus` at the audio folder itself. So every folder holding a
+    listed file is searched, then each folder above it, up to ``root``'s parent; the nearest
+    match wins.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The listed files (column ``path``).
+    root : pathlib.Path
+        The corpus folder that was listed.
+    filename : str
+        The file to find, compared lower-cased.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file, or None when there is none.
+    """
+    stop = root.parent
+    candidates: dict[Path, None] = {}
+    for folder in sorted({Path(p).parent for p in frame["path"]}):
+        while True:
+            candidates.setdefault(folder, None)
+            if folder in (stop, folder.parent):
+                break
+            folder = folder.parent
+    for folder in candidates:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.lower() == filename.lower():
+                return folder / name
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,11 +124,19 @@ class CorpusSpec:
         ``keep(record) -> bool``: whether a parsed file belongs to the default selection
         (RAVDESS keeps audio-only speech). Files it rejects are listed in
         ``attrs["skipped"]``, not reported as problems.
+    selection : str, default=""
+        The default selection in words, for messages (``"audio-only speech"``).
     selection_columns : tuple of str, default=()
         Fields ``parse`` returns only for ``keep`` to read; left out of the frame.
     annotate : callable, default=None
         ``annotate(frame, root) -> frame``: adds what only the corpus's side files know
         (CREMA-D's actor demographics).
+    parse_folder : callable, default=None
+        ``parse_folder(path) -> dict or None``: the labels that ``path``'s folders give, for
+        corpora laid out one folder per speaker or emotion (TESS's ``OAF_angry/``); None when
+        the folders do not follow the layout. Where a file's name cannot be parsed but its
+        folders can, or where the two disagree on the emotion or the speaker, the folders'
+        labels are used and the file is listed in ``attrs["from_folder"]``.
     n_files : int, default=None
         Number of files in the complete default selection, as published.
     url : str, default=""
@@ -93,8 +150,10 @@ class CorpusSpec:
     aliases: tuple[str, ...] = ()
     folder_names: tuple[str, ...] = ()
     keep: Callable[[Record], bool] | None = None
+    selection: str = ""
     selection_columns: tuple[str, ...] = ()
     annotate: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
+    parse_folder: Callable[[PurePath], Record | None] | None = None
     n_files: int | None = None
     url: str = ""
     _keys: frozenset[str] = field(init=False, repr=False, compare=False)

@@ -13,14 +13,13 @@ hold no signal; it is listed like the others (names are all a loader reads), and
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from pathlib import Path, PurePath
 
 import pandas as pd
 
-from ._corpus import CorpusSpec, CorpusWarning, Record
+from ._corpus import CorpusSpec, CorpusWarning, Record, find_side_file
 from ._emotions import CREMA_D_EMOTIONS
 
 __all__ = ["CREMA_D", "parse_crema_d"]
@@ -91,30 +90,9 @@ def parse_crema_d(path: PurePath) -> Record | None:
     }
 
 
-def _find_demographics(frame: pd.DataFrame, root: Path) -> Path | None:
-    """``VideoDemographics.csv`` in an audio folder or any folder above it, up to root's parent."""
-    stop = root.parent
-    candidates: dict[Path, None] = {}
-    for folder in sorted({Path(p).parent for p in frame["path"]}):
-        while True:
-            candidates.setdefault(folder, None)
-            if folder in (stop, folder.parent):
-                break
-            folder = folder.parent
-    for folder in candidates:
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            if name.lower() == _DEMOGRAPHICS:
-                return folder / name
-    return None
-
-
 def _add_demographics(frame: pd.DataFrame, root: Path) -> pd.DataFrame:
     """Fill ``gender`` and ``age`` from ``VideoDemographics.csv`` when it can be found."""
-    csv = _find_demographics(frame, root)
+    csv = find_side_file(frame, root, _DEMOGRAPHICS)
     if csv is None:
         return frame
     try:

@@ -1,4 +1,4 @@
-"""Downloading RAVDESS and EmoDB into the data home: verified, then extracted atomically.
+"""Downloading corpora into the data home: verified, then extracted atomically.
 
 A download goes to a ``.part`` file inside a hidden working folder of the data home, is checked
 (length against ``Content-Length``; size and MD5 against those Zenodo publishes, where there
@@ -17,7 +17,6 @@ import shutil
 import tempfile
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -27,43 +26,13 @@ from ..exceptions import CorpusError, DownloadError
 from ._corpus import CorpusSpec, CorpusWarning
 from ._home import get_data_home
 from ._load import get_corpus_spec, load_corpus
+from ._sources import SOURCES, Source
 
 __all__ = ["fetch_corpus"]
 
 # Seconds a connection may stay silent before the download is abandoned.
 _TIMEOUT = 60
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class _Source:
-    """Where a corpus's archive is published, and how it can be checked."""
-
-    url: str
-    filename: str
-    url_env: str
-    # A Zenodo record API address, which publishes each file's size and MD5 checksum.
-    record_url: str | None = None
-    record_env: str | None = None
-    # The MD5 the Zenodo record lists, used only when the record itself cannot be read.
-    md5: str | None = None
-
-
-_SOURCES: dict[str, _Source] = {
-    "ravdess": _Source(
-        url="https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1",
-        filename="Audio_Speech_Actors_01-24.zip",
-        url_env="SERSK_RAVDESS_URL",
-        record_url="https://zenodo.org/api/records/1188976",
-        record_env="SERSK_RAVDESS_RECORD_URL",
-        md5="bc696df654c87fed845eb13823edef8a",
-    ),
-    "emodb": _Source(
-        url="http://emodb.bilderbar.info/download/download.zip",
-        filename="download.zip",
-        url_env="SERSK_EMODB_URL",
-    ),
-}
 
 
 def fetch_corpus(
@@ -78,16 +47,19 @@ def fetch_corpus(
 
     RAVDESS comes from its Zenodo record 1188976 (the speech-audio archive
     ``Audio_Speech_Actors_01-24.zip``, 1,440 files, about 200 MB; CC BY-NC-SA 4.0, for
-    non-commercial use), checked against the size and MD5 checksum that Zenodo publishes for
-    it. EmoDB comes from the download archive of its official site (about 40 MB; free for
-    research use); the site publishes no checksum, so only the transfer length, the zip's own
-    CRCs and its content are checked, and a :class:`CorpusWarning` says so. CREMA-D, TESS and
-    SAVEE are distributed under terms that need a person to fetch them; download them by hand
-    and pass their folder to :func:`load_corpus`.
+    non-commercial use) and CaFE from its Zenodo record 1478765 (the 48 kHz edition
+    ``CaFE_48k.zip``; CC BY-NC-SA 4.0), each checked against the size and MD5 checksum that
+    Zenodo publishes for it. EmoDB comes from the download archive of its official site (about
+    40 MB; free for research use), nEMO (CC BY-NC-SA 4.0) and URDU (research use) from their
+    authors' GitHub repositories as archives; these publish no checksum, so only the transfer
+    length, the zip's own CRCs and its content are checked, and a :class:`CorpusWarning` says
+    so. The other corpora are distributed under terms that need a person to fetch them (a
+    signed licence, a login) or through links that change; download them by hand and pass
+    their folder to :func:`load_corpus`.
 
     Parameters
     ----------
-    name : {"ravdess", "emodb"}
+    name : {"ravdess", "emodb", "cafe", "nemo", "urdu"}
         The corpus.
     data_home : str or os.PathLike, default=None
         The folder to put it in, as ``<data_home>/<name>/``; None means
@@ -99,9 +71,10 @@ def fetch_corpus(
         Show a progress bar (tqdm, on stderr).
     url : str, default=None
         Download from this address (a mirror) instead of the official one, which the
-        ``SERSK_RAVDESS_URL`` / ``SERSK_EMODB_URL`` environment variables also override.
-        RAVDESS is still checked against the Zenodo record, whose address
-        ``SERSK_RAVDESS_RECORD_URL`` overrides.
+        ``SERSK_<NAME>_URL`` environment variables (``SERSK_RAVDESS_URL``,
+        ``SERSK_EMODB_URL``, ``SERSK_CAFE_URL``, ``SERSK_NEMO_URL``, ``SERSK_URDU_URL``) also
+        override. RAVDESS and CaFE are still checked against their Zenodo records, whose
+        addresses ``SERSK_RAVDESS_RECORD_URL`` and ``SERSK_CAFE_RECORD_URL`` override.
 
     Returns
     -------
@@ -129,12 +102,13 @@ def fetch_corpus(
     (535, 9)
     """
     spec = get_corpus_spec(name)
-    source = _SOURCES.get(spec.name)
+    source = SOURCES.get(spec.name)
     if source is None:
         raise CorpusError(
-            f"sersk cannot download {spec.title}: its licence asks each user to obtain it "
-            f"({spec.url}); download it yourself and pass its folder to load_corpus. "
-            f"fetch_corpus knows {', '.join(sorted(_SOURCES))}"
+            f"sersk cannot download {spec.title}: it has no stable public download address, or "
+            f"its licence asks each user to obtain it ({spec.url}); download it yourself and "
+            "pass its folder to load_corpus. "
+            f"fetch_corpus knows {', '.join(sorted(SOURCES))}"
         )
     home = Path(get_data_home(data_home))
     existing = _existing_folder(spec, home)
@@ -191,7 +165,7 @@ def _open(url: str):
         raise DownloadError(f"cannot reach {url}: {reason}") from exc
 
 
-def _published_checksum(source: _Source) -> tuple[str | None, int | None, str]:
+def _published_checksum(source: Source) -> tuple[str | None, int | None, str]:
     """The archive's MD5 and size as published, with where they come from."""
     if source.record_url is None:
         return None, None, "its publisher gives no checksum"

@@ -11,18 +11,36 @@ from typing import Any, Literal
 import pandas as pd
 
 from ..exceptions import CorpusError
-from ._corpus import AUDIO_EXTENSIONS, CorpusSpec, CorpusWarning, Record
+from ._aesdd import AESDD
+from ._ased import ASED
+from ._cafe import CAFE
+from ._corpus import AUDIO_EXTENSIONS, FOLDER_LABELS, CorpusSpec, CorpusWarning, Record
 from ._crema_d import CREMA_D
 from ._emodb import EMODB
+from ._emovo import EMOVO
+from ._enterface import ENTERFACE
+from ._esd import ESD
 from ._home import get_data_home
+from ._jl_corpus import JL_CORPUS
+from ._nemo import NEMO
 from ._ravdess import RAVDESS
 from ._savee import SAVEE
+from ._shemo import SHEMO
+from ._sources import SOURCES
+from ._subesco import SUBESCO
 from ._tess import TESS
+from ._turev import TUREV_DB
+from ._urdu import URDU
 
 __all__ = ["audio_inputs", "available_corpora", "get_corpus_spec", "load_corpus"]
 
-_CORPORA: dict[str, CorpusSpec] = {spec.name: spec for spec in (RAVDESS, CREMA_D, TESS, SAVEE,
-                                                                 EMODB)}
+_CORPORA: dict[str, CorpusSpec] = {
+    spec.name: spec
+    for spec in (
+        RAVDESS, CREMA_D, TESS, SAVEE, EMODB, NEMO, EMOVO, ASED, TUREV_DB, URDU, SUBESCO, SHEMO,
+        JL_CORPUS, ESD, CAFE, AESDD, ENTERFACE,
+    )
+}
 
 #: The columns every frame starts with, in this order; each corpus adds its own after them.
 BASE_COLUMNS = ("path", "emotion", "speaker", "corpus", "gender")
@@ -47,8 +65,8 @@ def available_corpora() -> list[str]:
     Examples
     --------
     >>> from sersk.datasets import available_corpora
-    >>> available_corpora()
-    ['crema-d', 'emodb', 'ravdess', 'savee', 'tess']
+    >>> {"ravdess", "emodb", "nemo"} <= set(available_corpora())
+    True
     """
     return sorted(_CORPORA)
 
@@ -86,8 +104,8 @@ def load_corpus(
     ----------
     name : str or list of str
         A corpus from :func:`available_corpora` (``"ravdess"``, ``"crema-d"``, ``"tess"``,
-        ``"savee"``, ``"emodb"``; case and punctuation do not matter, so ``"cremad"`` and
-        ``"CREMA_D"`` work), or a list of them to combine into one frame.
+        ``"savee"``, ``"emodb"``, ``"nemo"`` …; case and punctuation do not matter, so
+        ``"cremad"`` and ``"CREMA_D"`` work), or a list of them to combine into one frame.
     root : str or os.PathLike, default=None
         The corpus folder itself, or a data home holding one folder per corpus (``ravdess/``,
         ``emodb/``, ``CREMA-D/`` …, matched regardless of case). With several corpora it must be
@@ -112,16 +130,22 @@ def load_corpus(
         - ``corpus``: canonical corpus name;
         - ``gender``: ``"male"``, ``"female"``, or missing where the corpus does not say;
         - ``original_label``: the corpus's own emotion code;
-        - what else the file names carry: RAVDESS ``intensity``, ``statement``,
-          ``repetition``; EmoDB ``text_code``, ``statement``, ``version``; CREMA-D
-          ``statement_code``, ``statement``, ``intensity`` (and ``age`` from its
-          demographics file); TESS ``word``, ``age``; SAVEE ``sentence``.
+        - what else the file names carry, and the corpus's metadata files where it ships
+          them: RAVDESS ``intensity``, ``statement``, ``repetition``; EmoDB ``text_code``,
+          ``statement``, ``version``; CREMA-D ``statement_code``, ``statement``,
+          ``intensity`` (and ``age`` from its demographics file); TESS ``word``, ``age``;
+          SAVEE ``sentence``; nEMO ``sentence`` (and ``age``, ``statement``,
+          ``normalized_text`` from its ``data.tsv``); the other corpora's parsers
+          (``sersk.datasets._<name>.parse_<name>``) list theirs. A column a corpus does not
+          have is missing in a combined frame's rows of that corpus.
 
         ``frame.attrs`` holds ``"unparsed"`` (paths of audio files whose names could not be
         parsed), ``"duplicates"`` (paths of files that describe the same recording as another),
         ``"skipped"`` (parsed files outside the default selection, such as RAVDESS song or
-        audio-visual recordings: sersk keeps RAVDESS audio-only speech) and ``"roots"`` (the
-        folder read for each corpus).
+        audio-visual recordings: sersk keeps RAVDESS audio-only speech), ``"from_folder"``
+        (files whose labels come from their folders because their names cannot be parsed or
+        disagree with them, such as TESS's ``OAF_neutral/OA_bite_neutral.wav``) and
+        ``"roots"`` (the folder read for each corpus).
 
     Raises
     ------
@@ -131,7 +155,7 @@ def load_corpus(
 
     See Also
     --------
-    fetch_corpus : Download RAVDESS or EmoDB into the data home.
+    fetch_corpus : Download a corpus that has a stable public address into the data home.
     audio_inputs : What to pass to a pipeline for the rows of a frame.
     make_emotional_speech : A synthetic corpus with the same columns.
 
@@ -163,12 +187,14 @@ def load_corpus(
         raise CorpusError(f"corpus {', '.join(repeated)} is named more than once in {names!r}")
     home = Path(get_data_home() if root is None else root).expanduser().absolute()
 
-    frames, attrs = [], {"unparsed": [], "duplicates": [], "skipped": [], "roots": {}}
+    frames, attrs = [], {
+        "unparsed": [], "duplicates": [], "skipped": [], "from_folder": [], "roots": {}
+    }
     for spec in specs:
         folder = _corpus_folder(spec, home, combined=len(specs) > 1, default_home=root is None)
         frame, report = _list_corpus(spec, folder)
         _report(spec, folder, report, errors)
-        for key in ("unparsed", "duplicates", "skipped"):
+        for key in ("unparsed", "duplicates", "skipped", "from_folder"):
             attrs[key].extend(report[key])
         attrs["roots"][spec.name] = str(folder)
         frames.append(frame)
@@ -247,7 +273,7 @@ def _corpus_folder(spec: CorpusSpec, root: Path, *, combined: bool, default_home
     if combined or default_home or (others and not spec.matches_folder(root.name)):
         found = f" (it holds folders for {', '.join(others)})" if others else ""
         hint = ""
-        if default_home and spec.name in ("ravdess", "emodb"):
+        if default_home and spec.name in SOURCES:
             hint = f"; sersk.datasets.fetch_corpus({spec.name!r}) downloads it there"
         raise CorpusError(
             f"no {spec.title} folder in data home {root}{found}; expected a folder named "
@@ -279,27 +305,29 @@ def _list_corpus(spec: CorpusSpec, folder: Path) -> tuple[pd.DataFrame, dict[str
             f"{spec.title} corpus: {spec.layout}"
         )
     records: list[Record] = []
-    unparsed, skipped = [], []
+    unparsed, skipped, from_folder = [], [], []
     for path in files:
-        record = spec.parse(PurePath(path))
+        record, by_folder = _parse(spec, PurePath(path))
         if record is None:
             unparsed.append(path)
         elif spec.keep is not None and not spec.keep(record):
             skipped.append(path)
         else:
             for key in spec.selection_columns:
-                del record[key]
+                record.pop(key, None)
             records.append({"path": path, "corpus": spec.name, **record})
+            if by_folder:
+                from_folder.append(path)
     if not records:
         if skipped:
             reason = (f"all {len(skipped)} {spec.title} files under {folder} lie outside the "
-                      f"default selection (for RAVDESS: audio-only speech, modality 03 and "
-                      f"vocal channel 01)")
+                      f"default selection ({spec.selection})")
         else:
             reason = (f"none of the {len(files)} audio files under {folder} follows the "
                       f"{spec.title} naming (e.g. {_quote(sorted(unparsed))})")
         raise CorpusError(f"{reason}; expected {spec.layout}")
-    extra = [key for key in records[0] if key not in BASE_COLUMNS]
+    # Files labelled by their folders alone may lack some of the name's columns.
+    extra = list(dict.fromkeys(key for r in records for key in r if key not in BASE_COLUMNS))
     frame = pd.DataFrame.from_records(records, columns=[*BASE_COLUMNS, *extra])
     frame = frame.sort_values("path", ignore_index=True, kind="stable")
     if spec.annotate is not None:
@@ -309,8 +337,29 @@ def _list_corpus(spec: CorpusSpec, folder: Path) -> tuple[pd.DataFrame, dict[str
         "unparsed": sorted(unparsed),
         "duplicates": frame.loc[duplicated, "path"].tolist(),
         "skipped": sorted(skipped),
+        "from_folder": sorted(from_folder),
     }
     return frame, report
+
+
+def _parse(spec: CorpusSpec, path: PurePath) -> tuple[Record | None, bool]:
+    """A file's columns, and whether its labels come from its folders rather than its name.
+
+    The folders win where the name cannot be parsed, or where name and folders disagree on
+    the emotion or the speaker (TESS's ``OAF_neutral/OA_bite_neutral.wav``).
+    """
+    record = spec.parse(path)
+    folder = spec.parse_folder(path) if spec.parse_folder is not None else None
+    if folder is None:
+        return record, False
+    if record is None:
+        # Folders that give only some of the labels (an emotion folder) cannot stand alone.
+        if all(key in folder for key in FOLDER_LABELS):
+            return dict(folder), True
+        return None, False
+    if all(record.get(key) == folder.get(key) for key in FOLDER_LABELS if key in folder):
+        return record, False
+    return {**record, **folder}, True
 
 
 def _quote(paths: list[str]) -> str:

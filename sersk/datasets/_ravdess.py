@@ -87,6 +87,7 @@ RAVDESS = CorpusSpec(
     "folders",
     folder_names=("ravdess", "ravdess-speech", "Audio_Speech_Actors_01-24"),
     keep=_is_audio_only_speech,
+    selection="audio-only speech, modality 03 and vocal channel 01",
     selection_columns=("modality", "vocal_channel"),
     n_files=1440,
     url="https://zenodo.org/records/1188976",

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from ..audio import save_audio
-from ._emotions import EMOTIONS
 
 # scipy.signal and scikit-learn are imported where they are used, so that importing
 # sersk.datasets to list a corpus does not pay for them.
@@ -134,7 +133,8 @@ def make_emotional_speech(
         Clips per speaker and emotion.
     emotions : sequence of str, default=("neutral", "happy", "sad", "angry", "fearful", \
 "disgust")
-        Emotions to generate, from :data:`EMOTIONS`.
+        Emotions to generate: any of the first nine of :data:`EMOTIONS` (neutral … boredom);
+        JL-Corpus's states (excited, anxious …) have no synthetic voice.
     duration : float or (float, float), default=(1.5, 2.5)
         Clip duration in seconds, or the range each clip's duration is drawn from uniformly.
     sr : int, default=16000
@@ -236,11 +236,13 @@ def _check_emotions(emotions: Any) -> list[str]:
     if isinstance(emotions, str) or not isinstance(emotions, Sequence) or not emotions:
         raise ValueError(
             f"emotions must be a non-empty list of emotion names, got {emotions!r}; choose from "
-            f"{', '.join(EMOTIONS)}"
+            f"{', '.join(_EXPRESSIONS)}"
         )
-    unknown = [e for e in emotions if e not in EMOTIONS]
+    unknown = [e for e in emotions if e not in _EXPRESSIONS]
     if unknown:
-        raise ValueError(f"unknown emotion(s) {unknown!r}; choose from {', '.join(EMOTIONS)}")
+        raise ValueError(
+            f"unknown emotion(s) {unknown!r}; choose from {', '.join(_EXPRESSIONS)}"
+        )
     if len(set(emotions)) != len(emotions):
         raise ValueError(f"emotions must not repeat, got {list(emotions)!r}")
     return list(emotions)
@@ -278,7 +280,7 @@ def _draw_speaker(rng: np.random.Generator, *, gender: str) -> _Speaker:
     # The speaker's own version of each emotion, drawn for the whole vocabulary so that a
     # speaker's voice does not depend on which emotions are asked for.
     style = {
-        emotion: rng.normal(0.0, [1.2, 0.15, 0.06, 1.5, 1.0]) for emotion in EMOTIONS
+        emotion: rng.normal(0.0, [1.2, 0.15, 0.06, 1.5, 1.0]) for emotion in _EXPRESSIONS
     }
     return _Speaker(
         gender=gender,
