@@ -7,6 +7,7 @@ listing files, reporting what it could not parse) the same way for all of them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ __all__ = [
     "CorpusSpec",
     "CorpusWarning",
     "Record",
+    "list_audio_files",
     "normalise_name",
 ]
 
@@ -27,6 +29,9 @@ __all__ = [
 #: FLAC is the usual lossless re-encoding. MP3 copies (CREMA-D ships both) are left out on
 #: purpose, so that a folder holding both does not count every recording twice.
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac")
+
+# Folders that hold no corpus files: macOS resource forks that zip tools leave behind.
+_IGNORED_FOLDERS = frozenset({"__MACOSX"})
 
 #: What a parser returns for one file: the columns it fills, or None when the name does not
 #: follow the corpus's scheme.
@@ -48,6 +53,24 @@ def normalise_name(name: str) -> str:
     ``"CREMA-D"``, ``"crema_d"`` and ``"Crema D"`` all become ``"cremad"``.
     """
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def list_audio_files(folder: str | os.PathLike) -> list[str]:
+    """Paths of the audio files under ``folder``, hidden files and folders left out.
+
+    Audio files are those with an extension in :data:`AUDIO_EXTENSIONS`; the paths start with
+    ``folder`` as given (absolute when it is).
+    """
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _IGNORED_FOLDERS]
+        for filename in filenames:
+            # "._x.wav" files are macOS metadata, not audio.
+            if filename.startswith("."):
+                continue
+            if os.path.splitext(filename)[1].lower() in AUDIO_EXTENSIONS:
+                found.append(os.path.join(dirpath, filename))
+    return found
 
 
 @dataclass(frozen=True)
