@@ -273,7 +273,7 @@ def load_all(corpora: list[str], args: argparse.Namespace) -> dict[str, pd.DataF
                       for name, frame in frames.items()}
         except CorpusError as exc:
             raise UsageError(str(exc)) from exc
-    grouped = [p for p in args.protocol if p in SPEAKER_GROUPED]
+    grouped = [f"--protocol {p}" for p in args.protocol if p in SPEAKER_GROUPED]
     if getattr(args, "transductive", False):
         grouped.append("--transductive")
     for frame in frames.values():

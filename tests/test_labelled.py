@@ -128,8 +128,8 @@ def test_label_map(tmp_path):
     frame = load_labelled_audio(labels, label_map={"frustrated": "angry"})
     assert frame["emotion"].tolist() == ["angry", "sad"]
     assert frame["original_label"].tolist() == ["frustrated", "sad"]
-    with pytest.raises(CorpusError, match=r"label_map maps 'frustated', which no clip of "
-                                          r"labels is labelled; their labels are frustrated, "
+    with pytest.raises(CorpusError, match=r"label_map maps 'frustated', but no clip of "
+                                          r"labels is labelled so; the labels are frustrated, "
                                           r"sad"):
         load_labelled_audio(labels, label_map={"frustated": "angry"})
     with pytest.raises(CorpusError, match="label_map must map labels to labels"):
@@ -244,8 +244,11 @@ def test_folder_per_emotion_without_speakers(tmp_path):
     assert frame["emotion"].tolist() == ["frustrated", "frustrated", "sad"]
     assert frame["speaker"].isna().all() and set(frame["corpus"]) == {"mine"}
     problem = missing_speakers(frame)
-    assert f"mine ({tmp_path / 'mine'}): 3 clips" in problem
-    assert "add a 'speaker' column" in problem and "--speaker-pattern" in problem
+    assert problem.startswith(f"the speaker of 3 of 3 clips is unknown (mine "
+                              f"({tmp_path / 'mine'}): 3 clips), so they cannot be split by "
+                              "speaker: put each speaker's clips in a sub-folder of each "
+                              "emotion folder (ROOT/angry/SPEAKER/*.wav), or give "
+                              "--speaker-pattern REGEX")
 
 
 def test_folder_per_emotion_with_speaker_folders(recordings):
@@ -314,9 +317,11 @@ def test_load_corpus_names_and_paths(tmp_path, monkeypatch):
         load_corpus("iemocap")
     with pytest.raises(CorpusError, match="speaker_pattern applies to your own recordings"):
         load_corpus("emodb", tmp_path, speaker_pattern="x")
-    # A bare name that is not a corpus's: a folder here.
+    # A bare name that is not a corpus's: a folder here. No data home is made for it.
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SERSK_DATA_HOME", str(tmp_path / "home"))
     assert load_corpus("a")["corpus"].tolist() == ["a"]
+    assert not (tmp_path / "home").exists()
     with pytest.raises(CorpusError, match=r"my\.csv does not exist"):
         load_corpus("my.csv")
 
@@ -388,8 +393,10 @@ def test_sersk_train_problems(tmp_path, recordings):
                            "--cv", "2", "-o", str(tmp_path / "m.joblib"))
     assert status == 1
     assert "24 clips of nospeaker (0 known speakers, 24 clips of unknown speaker;" in err
-    assert "--cv makes speaker-independent folds, and the speaker of some clips is unknown " \
-           f"(nospeaker ({tmp_path / 'nospeaker.csv'}): 24 clips)" in err
+    assert "--cv makes speaker-independent folds, and the speaker of 24 of 24 clips is " \
+           f"unknown (nospeaker ({tmp_path / 'nospeaker.csv'}): 24 clips), so they cannot be " \
+           "split by speaker: add a 'speaker' column to the label file, or give " \
+           "--speaker-pattern REGEX" in err
     assert not (tmp_path / "m.joblib").exists()
 
     write(tmp_path / "bad.csv", "file,emotion\nx.wav,sad\n")
@@ -428,7 +435,8 @@ def test_benchmark_without_speakers(tmp_path, capsys):
             "--no-mlflow", "--no-duplicate-check", "--out", str(tmp_path / "out")]
     assert run.main(args) == 2
     err = capsys.readouterr().err
-    assert "speaker splits by speaker, and the speaker of some clips is unknown" in err
+    assert "--protocol speaker splits by speaker, and the speaker of 16 of 16 clips is " \
+           "unknown" in err
     assert "or run --protocol random" in err and not (tmp_path / "out").exists()
 
     assert run.main([*args, "--protocol", "random"]) == 0, capsys.readouterr().err

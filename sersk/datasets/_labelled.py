@@ -212,8 +212,8 @@ def apply_label_map(
     if unused:
         corpora = ", ".join(dict.fromkeys(frame["corpus"])) if "corpus" in frame else "the data"
         raise CorpusError(
-            f"label_map maps {', '.join(map(repr, unused))}, which no clip of {corpora} is "
-            f"labelled; their labels are {', '.join(sorted(map(str, present)))}"
+            f"label_map maps {', '.join(map(repr, unused))}, but no clip of {corpora} is "
+            f"labelled so; the labels are {', '.join(sorted(map(str, present)))}"
         )
     frame = frame.copy()
     frame["emotion"] = frame["emotion"].replace(label_map)
@@ -251,14 +251,19 @@ def missing_speakers(frame: pd.DataFrame) -> str | None:
         return None
     missing = frame.loc[frame["speaker"].isna()]
     roots = frame.attrs.get("roots", {})
-    parts = []
+    parts, fixes = [], []
     for corpus, rows in missing.groupby("corpus", sort=False):
         where = f" ({roots[corpus]})" if corpus in roots else ""
-        parts.append(f"{corpus}{where}: {len(rows)} clip{'s' * (len(rows) > 1)}")
+        parts.append(f"{corpus}{where}: {_count(len(rows), 'clip')}")
+        if corpus in roots:
+            fixes.append("put each speaker's clips in a sub-folder of each emotion folder "
+                         "(ROOT/angry/SPEAKER/*.wav)" if os.path.isdir(roots[corpus]) else
+                         "add a 'speaker' column to the label file")
+    fixes = [*dict.fromkeys(fixes), "give --speaker-pattern REGEX (speaker_pattern=) to find "
+             "the speaker in each path"]
     return (
-        f"the speaker of some clips is unknown ({'; '.join(parts)}), so they cannot be split "
-        "by speaker: add a 'speaker' column to the label file, put each speaker's clips in a "
-        "sub-folder of each emotion folder, or give --speaker-pattern REGEX"
+        f"the speaker of {len(missing)} of {len(frame)} clips is unknown ({'; '.join(parts)}), "
+        f"so they cannot be split by speaker: {', or '.join(fixes)}"
     )
 
 

@@ -124,7 +124,8 @@ def load_corpus(
           labels, mapped by ``label_map``);
         - ``speaker``: speaker id, unique across corpora (``"ravdess-01"``, ``"emodb-03"``;
           None where your own recordings do not say);
-        - ``corpus``: canonical corpus name;
+        - ``corpus``: canonical corpus name (your own recordings: see
+          :func:`load_labelled_audio`);
         - ``gender``: ``"male"``, ``"female"``, or missing where the corpus does not say;
         - ``original_label``: the corpus's own emotion code;
         - what else the file names carry: RAVDESS ``intensity``, ``statement``,
@@ -184,7 +185,9 @@ def load_corpus(
     if speaker_pattern is not None and not own:
         raise CorpusError("speaker_pattern applies to your own recordings (a label file or "
                           "folder), and none is named")
-    home = Path(get_data_home() if root is None else root).expanduser().absolute()
+    # Only public corpora are looked for in the data home (created if missing).
+    home = (Path(get_data_home() if root is None else root).expanduser().absolute()
+            if specs else None)
 
     frames, attrs = [], {"unparsed": [], "duplicates": [], "skipped": [], "roots": {}}
     for item in names:
