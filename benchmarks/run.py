@@ -145,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--speaker-pattern", metavar="REGEX",
-        help="find the speaker in each path of your own recordings (its group 'speaker', else "
-        "its first group, else the whole match)",
+        help="find the speaker in each file name of your own recordings (its group 'speaker', "
+        "else its first group, else the whole match), e.g. '^([^_]+)_' for alice_001.wav",
     )
     parser.add_argument(
         "--data-home", metavar="DIR",

@@ -145,18 +145,21 @@ def test_parse_label_map():
 
 
 def test_speaker_pattern_on_a_label_file(tmp_path):
-    touch(tmp_path / "alice_1.wav")
+    touch(tmp_path / "audio_x" / "alice_1.wav")
     touch(tmp_path / "bob_1.wav")
-    labels = write(tmp_path / "labels.csv", "path,emotion\nalice_1.wav,sad\nbob_1.wav,sad\n")
+    labels = write(tmp_path / "labels.csv",
+                   "path,emotion\naudio_x/alice_1.wav,sad\nbob_1.wav,sad\n")
+    # Searched in the file name only: the folder's underscore does not count.
     frame = load_labelled_audio(labels, speaker_pattern=r"^([^_]+)_")
     assert frame["speaker"].tolist() == ["labels-alice", "labels-bob"]
     named = load_labelled_audio(labels, speaker_pattern=r"(?P<speaker>[a-z]+)_\d")
     assert named["speaker"].tolist() == frame["speaker"].tolist()
-    with pytest.raises(CorpusError, match=r"finds no speaker in 2 paths .*alice_1\.wav"):
+    with pytest.raises(CorpusError, match=r"finds no speaker in 2 file names \(alice_1\.wav, "
+                                          r"bob_1\.wav\); fix the pattern"):
         load_labelled_audio(labels, speaker_pattern=r"^x(\w+)")
     with pytest.raises(CorpusError, match="is not a regular expression"):
         load_labelled_audio(labels, speaker_pattern="(")
-    both = write(tmp_path / "both.csv", "path,emotion,speaker\nalice_1.wav,sad,a\n")
+    both = write(tmp_path / "both.csv", "path,emotion,speaker\nbob_1.wav,sad,a\n")
     with pytest.raises(CorpusError, match="has a 'speaker' column and a speaker pattern"):
         load_labelled_audio(both, speaker_pattern="^a")
 
@@ -257,8 +260,9 @@ def test_folder_per_emotion_with_speaker_folders(recordings):
     assert len(frame) == 24
     assert sorted(frame["speaker"].unique()) == ["mine-ann", "mine-bob", "mine-cy", "mine-dee"]
     assert frame["path"].is_monotonic_increasing
-    by_pattern = load_labelled_audio(folder, speaker_pattern=r"/(\w+)/\d\.wav$", name="me")
-    assert sorted(by_pattern["speaker"].unique()) == ["me-ann", "me-bob", "me-cy", "me-dee"]
+    # A pattern replaces the speaker folders (here the take number, as a stand-in).
+    by_pattern = load_labelled_audio(folder, speaker_pattern=r"^\d", name="me")
+    assert sorted(by_pattern["speaker"].unique()) == ["me-0", "me-1", "me-2"]
 
 
 def test_bad_folders(tmp_path):
@@ -281,10 +285,10 @@ def test_bad_folders(tmp_path):
                                           r"pattern"):
         load_labelled_audio(tmp_path / "mixed")
     # With a pattern, any depth is fine.
-    touch(tmp_path / "deep" / "sad" / "bob" / "s1" / "a.wav")
-    touch(tmp_path / "deep" / "sad" / "cy" / "a.wav")
-    frame = load_labelled_audio(tmp_path / "deep", speaker_pattern=r"^\w+/(\w+)/")
-    assert frame["speaker"].tolist() == ["deep-bob", "deep-cy"]
+    touch(tmp_path / "deep" / "sad" / "s1" / "x_y" / "bob_1.wav")
+    touch(tmp_path / "deep" / "sad" / "cy_2.wav")
+    frame = load_labelled_audio(tmp_path / "deep", speaker_pattern=r"^([^_]+)_")
+    assert frame["speaker"].tolist() == ["deep-cy", "deep-bob"]
 
 
 # load_corpus: own recordings beside corpus names

@@ -51,8 +51,8 @@ def add_data_options(parser: argparse.ArgumentParser, *, required: bool) -> None
     )
     data.add_argument(
         "--speaker-pattern", metavar="REGEX", default=None,
-        help="find the speaker in each path of your own recordings (its group 'speaker', else "
-        "its first group, else the whole match), e.g. '^([^_]+)_' for alice_001.wav",
+        help="find the speaker in each file name of your own recordings (its group 'speaker', "
+        "else its first group, else the whole match), e.g. '^([^_]+)_' for alice_001.wav",
     )
     data.add_argument(
         "--data-home", metavar="DIR", default=None,

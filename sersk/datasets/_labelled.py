@@ -100,11 +100,12 @@ def load_labelled_audio(
         without its suffix (``my_labels``), or the folder's name; characters other than
         letters, digits, ``_``, ``.`` and ``-`` become ``-``.
     speaker_pattern : str, default=None
-        A regular expression that finds the speaker in each file's path: as written in the
-        label file, or relative to the folder. The speaker is its group named ``speaker``,
-        else its first group, else the whole match (``r"^[^_]+"`` takes the name up to the
-        first underscore of ``alice_001.wav``, ``r"/(\\w+?)_"`` the same in a folder). Not
-        allowed together with a ``speaker`` column or speaker sub-folders.
+        A regular expression that finds the speaker in each file's name (its folders left
+        out, so that a pattern cannot take an emotion folder for part of a speaker), with
+        :func:`re.search`. The speaker is its group named ``speaker``, else its first group,
+        else the whole match: ``r"^([^_]+)_"`` takes ``alice`` from ``alice_001.wav``. In a
+        folder, it replaces speaker sub-folders, and any folders below the emotion folders are
+        then allowed; a label file with a ``speaker`` column cannot have one.
     label_map : mapping of str to str, default=None
         Labels to replace in ``emotion``, such as ``{"frustrated": "angry", "glad": "happy"}``;
         the others stay as given. ``original_label`` keeps the label as given.
@@ -260,7 +261,7 @@ def missing_speakers(frame: pd.DataFrame) -> str | None:
                          "(ROOT/angry/SPEAKER/*.wav)" if os.path.isdir(roots[corpus]) else
                          "add a 'speaker' column to the label file")
     fixes = [*dict.fromkeys(fixes), "give --speaker-pattern REGEX (speaker_pattern=) to find "
-             "the speaker in each path"]
+             "the speaker in each file name"]
     return (
         f"the speaker of {len(missing)} of {len(frame)} clips is unknown ({'; '.join(parts)}), "
         f"so they cannot be split by speaker: {', or '.join(fixes)}"
@@ -320,16 +321,16 @@ def _frame(records: dict[str, list], name: str, extra: pd.DataFrame | None = Non
     return frame
 
 
-def _pattern_speakers(pattern: re.Pattern, texts: list[str], where: str, source: Path
-                      ) -> list[str]:
-    speakers = [_speaker_of(pattern, text) for text in texts]
-    unmatched = [text for text, s in zip(texts, speakers, strict=True) if s is None]
+def _pattern_speakers(pattern: re.Pattern, paths: list[str], source: Path) -> list[str]:
+    names = [PurePath(p).name for p in paths]
+    speakers = [_speaker_of(pattern, name) for name in names]
+    unmatched = [name for name, s in zip(names, speakers, strict=True) if s is None]
     if unmatched:
         raise CorpusError(
             f"{source}: the speaker pattern {pattern.pattern!r} finds no speaker in "
-            f"{_count(len(unmatched), 'path')} ({where}: {_quote(unmatched)}); fix the "
-            "pattern so that it matches every path (it is searched in the path with "
-            "re.search; its group 'speaker', else its first group, is the speaker)"
+            f"{_count(len(unmatched), 'file name')} ({_quote(unmatched)}); fix the pattern so "
+            "that it matches every file name (searched with re.search in the name, folders "
+            "left out; its group 'speaker', else its first group, is the speaker)"
         )
     return speakers
 
@@ -354,7 +355,7 @@ def _read_folder(root: Path, name: str, pattern: re.Pattern | None) -> pd.DataFr
         )
     relative = [PurePath(*p).as_posix() for p in parts]
     if pattern is not None:
-        speakers = _pattern_speakers(pattern, relative, "relative to the folder", root)
+        speakers = _pattern_speakers(pattern, files, root)
     else:
         depths = {len(p) for p in parts}
         if depths == {2}:
@@ -367,8 +368,9 @@ def _read_folder(root: Path, name: str, pattern: re.Pattern | None) -> pd.DataFr
             example = _quote(deep) if deep else _quote(shallow)
             raise CorpusError(
                 f"{root} mixes layouts: files at different depths (such as {example}); "
-                f"expected {_FOLDER_LAYOUT}, the same throughout; for deeper folders, give a "
-                "speaker pattern that finds the speaker in each path"
+                f"expected {_FOLDER_LAYOUT}, the same throughout; or give a speaker pattern "
+                "that finds the speaker in each file name, and any folders are allowed below "
+                "the emotion folders"
             )
     records = {"path": files, "emotion": [p[0] for p in parts], "speaker": speakers}
     return _frame(records, name)
@@ -451,8 +453,7 @@ def _read_label_file(path: Path, name: str, pattern: re.Pattern | None) -> pd.Da
         if "speaker" in table:
             raise CorpusError(f"{path} has a 'speaker' column and a speaker pattern was "
                               "given as well; use one of them")
-        speakers = _pattern_speakers(pattern, table["path"].tolist(),
-                                     "as written in the file", path)
+        speakers = _pattern_speakers(pattern, table["path"].tolist(), path)
     elif "speaker" in table:
         speakers = table["speaker"].tolist()
     else:
