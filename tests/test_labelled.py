@@ -451,3 +451,25 @@ def test_benchmark_without_speakers(tmp_path, capsys):
 
     assert run.main(["--corpus", "iemocap", "--out", str(tmp_path / "x")]) == 2
     assert "or the path of your own recordings" in capsys.readouterr().err
+
+
+def test_sersk_train_config_with_a_label_map(tmp_path, recordings):
+    labels, _ = recordings
+    config = write(tmp_path / "train.json", json.dumps({
+        "pipeline": "mfcc-svm", "corpus": str(labels), "label_map": {"glad": "happy"},
+        "output": str(tmp_path / "c.joblib"),
+    }))
+    status, out, err = sersk("train", "--config", str(config), "-q")
+    assert status == 0, err
+    assert read_metadata(tmp_path / "c.joblib")["classes"] == ["frustrated", "happy"]
+
+
+def test_benchmark_refuses_two_corpora_of_one_name(tmp_path, capsys):
+    from benchmarks import run
+
+    touch(tmp_path / "a" / "mine" / "sad" / "1.wav")
+    touch(tmp_path / "b" / "mine" / "sad" / "1.wav")
+    status = run.main(["--corpus", str(tmp_path / "a" / "mine"), str(tmp_path / "b" / "mine"),
+                       "--no-mlflow", "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "two corpora are named 'mine'" in capsys.readouterr().err
