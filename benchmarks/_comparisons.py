@@ -70,7 +70,8 @@ def uar_intervals(
         row.update(chance=1 / len(labels) if labels else np.nan, n_clips=np.nan,
                    n_speakers=np.nan, uar_pooled=np.nan, uar_ci_low=np.nan,
                    uar_ci_high=np.nan)
-        if pooled is not None and len(pooled):
+        # Without the speakers (one's own recordings may not say), no interval over them.
+        if pooled is not None and len(pooled) and pooled["speaker"].notna().all():
             interval = bootstrap_uar(pooled["y_true"], pooled["y_pred"], pooled["speaker"],
                                      labels=labels, n_boot=n_boot, random_state=seed)
             row.update(n_clips=interval.n_clips, n_speakers=interval.n_speakers,
@@ -180,7 +181,7 @@ def _speaker_test(a, b, *, n_boot, n_permutations, seed):
     """The speaker-level paired test when both runs predicted the same clips on the same folds."""
     from sersk.statistics import paired_speaker_test
 
-    if a is None or b is None or len(a) != len(b):
+    if a is None or b is None or len(a) != len(b) or a["speaker"].isna().any():
         return None
     a, b = a.sort_values("index"), b.sort_values("index")
     same = ["index", "fold", "speaker", "y_true"]

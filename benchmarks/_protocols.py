@@ -309,8 +309,12 @@ class DuplicateCheck:
             lines.append(f"{len(pairs)} pair(s) found:")
             lines.append("")
             for row in pairs.head(20).itertuples(index=False):
-                same = "same speaker" if speaker_of[row.i] == speaker_of[row.j] else \
-                    "different speakers"
+                if pd.isna(speaker_of[row.i]) or pd.isna(speaker_of[row.j]):
+                    same = "speaker unknown"
+                elif speaker_of[row.i] == speaker_of[row.j]:
+                    same = "same speaker"
+                else:
+                    same = "different speakers"
                 lines.append(f"- {row.kind} ({row.similarity:.3f}): {corpus_of[row.i]} "
                              f"`{name_of[row.i]}` and {corpus_of[row.j]} `{name_of[row.j]}` "
                              f"({same})")

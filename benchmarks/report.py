@@ -113,7 +113,9 @@ def write_report(
     predictions = pd.read_csv(path) if path.is_file() else None
     for frame in (results, predictions):
         if frame is not None and "test_speakers" in frame:
-            frame["test_speakers"] = frame["test_speakers"].fillna("").astype(str)
+            # object first: a column read as all-NaN floats (no speaker named) takes "".
+            column = frame["test_speakers"].astype(object)
+            frame["test_speakers"] = column.where(column.notna(), "").astype(str)
     if predictions is not None:
         predictions["speaker"] = predictions["speaker"].astype(str)
     meta = {**read_meta(out), "built": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"}

@@ -122,6 +122,7 @@ def find_corpus_home(corpus: str, candidates: list[Path]) -> Path | None:
 
 def build_parser() -> argparse.ArgumentParser:
     import pipelines
+    from sersk.cli._common import label_map
     from sersk.datasets import available_corpora
 
     parser = argparse.ArgumentParser(
@@ -131,8 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no --corpus: RAVDESS if a data home holds it, else the synthetic corpus.",
     )
     parser.add_argument(
-        "--corpus", nargs="+", choices=[*available_corpora(), SYNTHETIC], metavar="CORPUS",
-        help=f"one or more of {', '.join([*available_corpora(), SYNTHETIC])}",
+        "--corpus", nargs="+", metavar="CORPUS",
+        help=f"one or more of {', '.join([*available_corpora(), SYNTHETIC])}, or your own "
+        "recordings: a CSV/TSV with path and emotion columns (optional speaker, gender), or a "
+        "folder with one folder per emotion (ROOT/angry/*.wav, or ROOT/angry/SPEAKER/*.wav); "
+        "tables name them after the file or folder",
+    )
+    parser.add_argument(
+        "--label-map", action="append", type=label_map, metavar="OLD=NEW,...",
+        help="rename emotion labels in every corpus, e.g. frustrated=angry,glad=happy "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--speaker-pattern", metavar="REGEX",
+        help="find the speaker in each file name of your own recordings (its group 'speaker', "
+        "else its first group, else the whole match), e.g. '^([^_]+)_' for alice_001.wav",
     )
     parser.add_argument(
         "--data-home", metavar="DIR",
@@ -192,8 +206,13 @@ def choose_corpora(args: argparse.Namespace) -> tuple[list[str], str]:
 
 
 def load(corpus: str, args: argparse.Namespace) -> pd.DataFrame:
-    """The corpus frame: columns emotion, speaker and what ``audio_inputs`` needs."""
-    from sersk.datasets import load_corpus, make_emotional_speech
+    """The corpus frame: columns emotion, speaker, corpus and what ``audio_inputs`` needs.
+
+    ``corpus`` is a corpus name, ``synthetic``, or the path of one's own recordings (a label
+    file or a folder per emotion), whose frame's ``corpus`` column names it in the tables.
+    """
+    from sersk.datasets import get_corpus_spec, load_corpus, make_emotional_speech
+    from sersk.datasets._labelled import is_labelled_source
     from sersk.exceptions import CorpusError
 
     if corpus == SYNTHETIC:
@@ -201,6 +220,19 @@ def load(corpus: str, args: argparse.Namespace) -> pd.DataFrame:
             n_speakers=args.synthetic_speakers, n_utterances=args.synthetic_utterances,
             random_state=args.seed,
         )
+    if is_labelled_source(corpus):
+        try:
+            frame = load_corpus(corpus, speaker_pattern=getattr(args, "speaker_pattern", None))
+        except CorpusError as exc:
+            raise UsageError(str(exc)) from exc
+        name, source = next(iter(frame.attrs["roots"].items()))
+        print(f"{source}: {len(frame)} clips, named {name!r} in the tables", flush=True)
+        return frame
+    try:
+        get_corpus_spec(corpus)
+    except CorpusError as exc:
+        raise UsageError(f"{exc}, or the path of your own recordings (a CSV/TSV label file "
+                         "or a folder per emotion)") from exc
     candidates = data_home_candidates(args.data_home)
     home = find_corpus_home(corpus, candidates)
     if home is None:
@@ -212,6 +244,47 @@ def load(corpus: str, args: argparse.Namespace) -> pd.DataFrame:
         return load_corpus(corpus, home)
     except CorpusError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def load_all(corpora: list[str], args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+    """Every corpus's frame, keyed by its name in the tables, with ``--label-map`` applied.
+
+    Raises :class:`UsageError` for two corpora of one name, a label map naming no label, and
+    corpora whose speakers are unknown under a protocol that splits by speaker.
+    """
+    from sersk.datasets._labelled import apply_label_map, missing_speakers
+    from sersk.exceptions import CorpusError
+    from sersk.model_selection import SPEAKER_GROUPED
+
+    frames: dict[str, pd.DataFrame] = {}
+    for corpus in corpora:
+        frame = load(corpus, args)
+        name = str(frame["corpus"].iloc[0])
+        if name in frames:
+            raise UsageError(f"two corpora are named {name!r} ({corpora}): your own "
+                             "recordings are named after their file or folder; rename one")
+        frames[name] = frame
+    mapping = {old: new for item in getattr(args, "label_map", None) or []
+               for old, new in item.items()}
+    if mapping:
+        labels = set().union(*(set(frame["emotion"]) for frame in frames.values()))
+        try:
+            frames = {name: apply_label_map(frame, mapping, labels=labels)
+                      for name, frame in frames.items()}
+        except CorpusError as exc:
+            raise UsageError(str(exc)) from exc
+    grouped = [f"--protocol {p}" for p in args.protocol if p in SPEAKER_GROUPED]
+    if getattr(args, "transductive", False):
+        grouped.append("--transductive")
+    for frame in frames.values():
+        problem = missing_speakers(frame)
+        if problem and grouped:
+            raise UsageError(
+                f"{' and '.join(grouped)} split{'s' * (len(grouped) == 1)} by speaker, and "
+                f"{problem}; or run --protocol random, a speaker-dependent evaluation whose "
+                "scores overstate what a new speaker would see"
+            )
+    return frames
 
 
 def needs_whisper_model(name: str) -> bool:
@@ -460,6 +533,7 @@ def write_summary(
     path: Path, summary: pd.DataFrame, frames: dict[str, pd.DataFrame], reason: str,
     args: argparse.Namespace, argv: list[str],
 ) -> None:
+    from sersk.datasets import available_corpora
     from sersk.tracking import tracking_uri
 
     lines = [
@@ -481,8 +555,13 @@ def write_summary(
     ]
     for corpus, frame in frames.items():
         counts = frame["emotion"].value_counts().sort_index()
+        # One's own recordings: where they were read from (corpora are named after it).
+        own = (frame.attrs.get("roots", {}).get(corpus)
+               if corpus not in available_corpora() else None)
+        speakers = ("speakers unknown" if frame["speaker"].isna().all()
+                    else f"{frame['speaker'].nunique()} speakers")
         lines.append(
-            f"- **{corpus}**: {len(frame)} clips, {frame['speaker'].nunique()} speakers, "
+            f"- **{corpus}**{f' (`{own}`)' if own else ''}: {len(frame)} clips, {speakers}, "
             f"{len(counts)} emotions ({', '.join(f'{e} {n}' for e, n in counts.items())}); "
             f"chance UAR {1 / len(counts):.3f}."
         )
@@ -523,10 +602,11 @@ def main(argv: list[str] | None = None) -> int:
     print(reason, flush=True)
     try:
         args.pipelines = choose_pipelines(args)
-        frames = {corpus: load(corpus, args) for corpus in corpora}
+        frames = load_all(corpora, args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    corpora = list(frames)
     out.mkdir(parents=True, exist_ok=True)
     write_run_file(out, argv, args, frames)
 

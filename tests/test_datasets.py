@@ -302,7 +302,8 @@ def test_missing_folder(tmp_path):
 
 def test_unknown_corpus_name(tmp_path):
     known = ", ".join(available_corpora())
-    with pytest.raises(CorpusError, match=rf"unknown corpus 'iemocap'; known corpora are {known}$"):
+    with pytest.raises(CorpusError, match=rf"unknown corpus 'iemocap'; known corpora are {known}, "
+                                          r"or the path of your own recordings"):
         load_corpus("iemocap", tmp_path)
     with pytest.raises(CorpusError, match="named more than once"):
         load_corpus(["ravdess", "RAVDESS"], tmp_path)

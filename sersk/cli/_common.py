@@ -38,9 +38,21 @@ def add_data_options(parser: argparse.ArgumentParser, *, required: bool) -> None
     names = [*available_corpora(), SYNTHETIC]
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--corpus", nargs="+", metavar="NAME", required=required, default=None,
+        "--corpus", nargs="+", metavar="CORPUS", required=required, default=None,
         help=f"corpora to use, combined: {', '.join(names)} ('synthetic' makes a small "
-        "corpus of speech-like sounds, not speech, for trying things out)",
+        "corpus of speech-like sounds, not speech, for trying things out), or your own "
+        "recordings: a CSV/TSV with path and emotion columns (optional speaker, gender), or "
+        "a folder with one folder per emotion (ROOT/angry/*.wav, or ROOT/angry/SPEAKER/*.wav)",
+    )
+    data.add_argument(
+        "--label-map", action="append", type=label_map, metavar="OLD=NEW,...", default=None,
+        help="rename emotion labels, e.g. frustrated=angry,glad=happy (your own labels are "
+        "otherwise used as they are; repeatable)",
+    )
+    data.add_argument(
+        "--speaker-pattern", metavar="REGEX", default=None,
+        help="find the speaker in each file name of your own recordings (its group 'speaker', "
+        "else its first group, else the whole match), e.g. '^([^_]+)_' for alice_001.wav",
     )
     data.add_argument(
         "--data-home", metavar="DIR", default=None,
@@ -69,6 +81,15 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
                          metavar="SECONDS", help="window length (default: %(default)s)")
     windows.add_argument("--hop", type=positive_float, default=DEFAULT_HOP, metavar="SECONDS",
                          help="step between window starts (default: %(default)s)")
+
+
+def label_map(text: str) -> dict[str, str]:
+    from ..datasets._labelled import parse_label_map
+
+    try:
+        return parse_label_map(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive_int(text: str) -> int:
@@ -115,21 +136,31 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 
 def load_frames(args: argparse.Namespace):
-    """The clips named by --corpus (and --emotions) as one corpus frame."""
+    """The clips named by --corpus (and --emotions) as one corpus frame, and the names of its
+    corpora (a label file or folder is named after itself: ``my_labels``)."""
     from ..datasets import load_corpus, make_emotional_speech
+    from ..datasets._labelled import apply_label_map
 
     corpora = list(dict.fromkeys(args.corpus))
+    mapping = {old: new for item in args.label_map or [] for old, new in item.items()}
     if SYNTHETIC in corpora:
         if len(corpora) > 1:
             raise CommandError("the synthetic corpus cannot be combined with real corpora")
+        if args.speaker_pattern:
+            raise CommandError("--speaker-pattern applies to your own recordings (a label "
+                               "file or folder given to --corpus), not to the synthetic corpus")
         frame = make_emotional_speech(
             n_speakers=args.synthetic_speakers or 8,
             n_utterances=args.synthetic_utterances or 10,
             random_state=args.seed or 0,
         )
+        if mapping:
+            frame = apply_label_map(frame, mapping)
     else:
         data_home = args.data_home or os.environ.get(DATA_HOME_ENV) or None
-        frame = load_corpus(corpora if len(corpora) > 1 else corpora[0], data_home)
+        frame = load_corpus(corpora if len(corpora) > 1 else corpora[0], data_home,
+                            label_map=mapping or None, speaker_pattern=args.speaker_pattern)
+        corpora = list(frame.attrs["roots"])
     if args.emotions:
         unknown = sorted(set(args.emotions) - set(frame["emotion"]))
         if unknown:

@@ -29,7 +29,8 @@ _CONFIG_KEYS = {
     "pipeline": "pipeline", "corpus": "corpus", "data_home": "data_home", "params": "set",
     "emotions": "emotions", "cv": "cv", "output": "output", "cache": "cache",
     "n_jobs": "n_jobs", "seed": "seed", "synthetic_speakers": "synthetic_speakers",
-    "synthetic_utterances": "synthetic_utterances",
+    "synthetic_utterances": "synthetic_utterances", "label_map": "label_map",
+    "speaker_pattern": "speaker_pattern",
 }
 
 
@@ -43,10 +44,12 @@ def add_parser(commands) -> None:
         "  sersk train handcrafted-svm --corpus ravdess -o ser.joblib --cv 5\n"
         "  sersk train mfcc-svm --corpus ravdess emodb --emotions neutral happy sad angry \\\n"
         "      --set svc__estimator__C=10 -o four.joblib\n"
+        "  sersk train handcrafted-svm --corpus my_labels.csv --label-map glad=happy\n"
         "  sersk train --config train.toml\n\n"
         "A config file (TOML or JSON) holds the same settings: pipeline, corpus, data_home,\n"
-        "emotions, params (a table of pipeline parameters), cv, output, cache, n_jobs, seed;\n"
-        "options given on the command line win.",
+        "emotions, params (a table of pipeline parameters), label_map (a table of old = new\n"
+        "labels), speaker_pattern, cv, output, cache, n_jobs, seed; options given on the\n"
+        "command line win.",
     )
     # The names are checked when training: importing the registry (and scikit-learn) here
     # would slow down every 'sersk --help'.
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     import pipelines
 
     from ..datasets import audio_inputs
+    from ..datasets._labelled import missing_speakers
     from ..persistence import save_model
 
     _apply_config(args)
@@ -99,12 +103,18 @@ def run(args: argparse.Namespace) -> int:
     X, y = audio_inputs(frame), frame["emotion"].to_numpy()
     speakers = frame["speaker"].to_numpy()
     counts = frame["emotion"].value_counts().sort_index()
+    unknown = missing_speakers(frame)
+    n_speakers = (f"{frame['speaker'].nunique()} speakers" if unknown is None else
+                  f"{frame['speaker'].nunique()} known speakers, "
+                  f"{int(frame['speaker'].isna().sum())} clips of unknown speaker")
     note(f"training {args.pipeline} on {len(frame)} clips of {', '.join(corpora)} "
-          f"({frame['speaker'].nunique()} speakers; "
-          + ", ".join(f"{e} {n}" for e, n in counts.items()) + ")")
+          f"({n_speakers}; " + ", ".join(f"{e} {n}" for e, n in counts.items()) + ")")
     if len(counts) < 2:
         raise CommandError("the training data hold a single emotion; a classifier needs two "
                            "or more")
+    if args.cv and unknown is not None:
+        raise CommandError(f"--cv makes speaker-independent folds, and {unknown}; or train "
+                           "without --cv")
 
     spec = pipelines.get_spec(args.pipeline)
     with _cache_folder(args.cache) as cache:
@@ -157,6 +167,13 @@ def _apply_config(args: argparse.Namespace) -> None:
         if key not in config:
             continue
         value = config[key]
+        if key == "label_map":
+            if not isinstance(value, dict):
+                raise CommandError(f"{args.config}: 'label_map' must be a table of "
+                                   "old = new labels")
+            if args.label_map is None:
+                args.label_map = [{str(k): str(v) for k, v in value.items()}]
+            continue
         if key == "params":
             if not isinstance(value, dict):
                 raise CommandError(f"{args.config}: 'params' must be a table of "

@@ -8,6 +8,9 @@
   nEMO, URDU) into the data home (:func:`get_data_home`), verified, extracted atomically.
 - :func:`make_emotional_speech` synthesises a small labelled corpus of speech-like sounds (not
   real speech) for tests and examples.
+- :func:`load_labelled_audio` lists your own recordings, from a label file (CSV/TSV with
+  ``path`` and ``emotion`` columns) or a folder per emotion, in the same columns;
+  :func:`load_corpus` accepts their paths beside corpus names.
 - :func:`audio_inputs` turns any of these frames into the list a pipeline takes.
 """
 
@@ -15,6 +18,7 @@ from ._corpus import CorpusSpec, CorpusWarning
 from ._emotions import EMOTIONS
 from ._fetch import fetch_corpus
 from ._home import get_data_home
+from ._labelled import load_labelled_audio
 from ._load import audio_inputs, available_corpora, get_corpus_spec, load_corpus
 from ._synthetic import make_emotional_speech
 
@@ -28,5 +32,6 @@ __all__ = [
     "get_corpus_spec",
     "get_data_home",
     "load_corpus",
+    "load_labelled_audio",
     "make_emotional_speech",
 ]

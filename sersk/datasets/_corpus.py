@@ -23,6 +23,7 @@ __all__ = [
     "CorpusWarning",
     "Record",
     "find_side_file",
+    "list_audio_files",
     "normalise_name",
 ]
 
@@ -34,6 +35,9 @@ AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aiff", ".aif")
 
 #: The labels a file's folders may contradict its name on; where they do, the folders win.
 FOLDER_LABELS: tuple[str, ...] = ("emotion", "speaker")
+
+# Folders that hold no corpus files: macOS resource forks that zip tools leave behind.
+_IGNORED_FOLDERS = frozenset({"__MACOSX"})
 
 #: What a parser returns for one file: the columns it fills, or None when the name does not
 #: follow the corpus's scheme.
@@ -97,6 +101,24 @@ def find_side_file(frame: pd.DataFrame, root: Path, filename: str) -> Path | Non
             if name.lower() == filename.lower():
                 return folder / name
     return None
+
+
+def list_audio_files(folder: str | os.PathLike) -> list[str]:
+    """Paths of the audio files under ``folder``, hidden files and folders left out.
+
+    Audio files are those with an extension in :data:`AUDIO_EXTENSIONS`; the paths start with
+    ``folder`` as given (absolute when it is).
+    """
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _IGNORED_FOLDERS]
+        for filename in filenames:
+            # "._x.wav" files are macOS metadata, not audio.
+            if filename.startswith("."):
+                continue
+            if os.path.splitext(filename)[1].lower() in AUDIO_EXTENSIONS:
+                found.append(os.path.join(dirpath, filename))
+    return found
 
 
 @dataclass(frozen=True)

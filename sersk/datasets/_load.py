@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -14,7 +14,14 @@ from ..exceptions import CorpusError
 from ._aesdd import AESDD
 from ._ased import ASED
 from ._cafe import CAFE
-from ._corpus import AUDIO_EXTENSIONS, FOLDER_LABELS, CorpusSpec, CorpusWarning, Record
+from ._corpus import (
+    AUDIO_EXTENSIONS,
+    FOLDER_LABELS,
+    CorpusSpec,
+    CorpusWarning,
+    Record,
+    list_audio_files,
+)
 from ._crema_d import CREMA_D
 from ._emodb import EMODB
 from ._emovo import EMOVO
@@ -22,6 +29,7 @@ from ._enterface import ENTERFACE
 from ._esd import ESD
 from ._home import get_data_home
 from ._jl_corpus import JL_CORPUS
+from ._labelled import apply_label_map, is_labelled_source, load_labelled_audio
 from ._nemo import NEMO
 from ._ravdess import RAVDESS
 from ._savee import SAVEE
@@ -49,9 +57,6 @@ _ERRORS = ("warn", "raise", "ignore")
 
 # How many file names a warning or error quotes before "...".
 _N_QUOTED = 5
-
-# Folders that hold no corpus files: macOS resource forks that zip tools leave behind.
-_IGNORED_FOLDERS = frozenset({"__MACOSX"})
 
 
 def available_corpora() -> list[str]:
@@ -89,10 +94,12 @@ def get_corpus_spec(name: str) -> CorpusSpec:
 
 
 def load_corpus(
-    name: str | Sequence[str],
+    name: str | os.PathLike | Sequence[str | os.PathLike],
     root: str | os.PathLike | None = None,
     *,
     errors: Literal["warn", "raise", "ignore"] = "warn",
+    label_map: Mapping[str, str] | None = None,
+    speaker_pattern: str | None = None,
 ) -> pd.DataFrame:
     """List a corpus's audio files with their harmonised emotion labels and speakers.
 
@@ -102,14 +109,19 @@ def load_corpus(
 
     Parameters
     ----------
-    name : str or list of str
+    name : str, path, or list of them
         A corpus from :func:`available_corpora` (``"ravdess"``, ``"crema-d"``, ``"tess"``,
         ``"savee"``, ``"emodb"``, ``"nemo"`` …; case and punctuation do not matter, so
-        ``"cremad"`` and ``"CREMA_D"`` work), or a list of them to combine into one frame.
+        ``"cremad"`` and ``"CREMA_D"`` work), or your own recordings: the path of a label file
+        or of a folder per emotion, read by :func:`load_labelled_audio` (a path is anything
+        with a folder separator or a ``.csv``/``.tsv``/``.txt`` suffix, or an existing file or
+        folder whose name is not a corpus name: write ``./emodb`` for a folder called
+        ``emodb``). Or a list of them to combine into one frame.
     root : str or os.PathLike, default=None
         The corpus folder itself, or a data home holding one folder per corpus (``ravdess/``,
         ``emodb/``, ``CREMA-D/`` …, matched regardless of case). With several corpora it must be
         a data home. None means :func:`get_data_home`, where :func:`fetch_corpus` puts them.
+        Paths of your own recordings are not read from it.
     errors : {"warn", "raise", "ignore"}, default="warn"
         What to do about audio files whose names do not follow the corpus's naming, and about
         files that repeat a recording already listed (the same clip as ``.wav`` and ``.flac``,
@@ -117,7 +129,15 @@ def load_corpus(
         :class:`CorpusWarning` naming how many and the first few; "raise" raises
         :class:`~sersk.exceptions.CorpusError`; "ignore" does neither. In every case they are
         listed in ``frame.attrs`` and never silently dropped: unparsed files are left out of the
-        rows, repeated ones stay in.
+        rows, repeated ones stay in. (Your own recordings are never partly listed: any problem
+        with them raises.)
+    label_map : mapping of str to str, default=None
+        Emotion labels to replace, in every corpus named, such as ``{"frustrated": "angry"}``
+        to bring your own labels onto :data:`EMOTIONS`, or ``{"calm": "neutral"}``; labels it
+        does not name stay as they are, and ``original_label`` keeps the corpus's own.
+    speaker_pattern : str, default=None
+        For your own recordings: a regular expression finding the speaker in each file's
+        path (see :func:`load_labelled_audio`).
 
     Returns
     -------
@@ -125,9 +145,12 @@ def load_corpus(
         One row per audio file, sorted by path, with the columns
 
         - ``path``: absolute path of the file (str);
-        - ``emotion``: harmonised label, one of :data:`EMOTIONS`;
-        - ``speaker``: speaker id, unique across corpora (``"ravdess-01"``, ``"emodb-03"``);
-        - ``corpus``: canonical corpus name;
+        - ``emotion``: harmonised label, one of :data:`EMOTIONS` (your own recordings: your
+          labels, mapped by ``label_map``);
+        - ``speaker``: speaker id, unique across corpora (``"ravdess-01"``, ``"emodb-03"``;
+          None where your own recordings do not say);
+        - ``corpus``: canonical corpus name (your own recordings: see
+          :func:`load_labelled_audio`);
         - ``gender``: ``"male"``, ``"female"``, or missing where the corpus does not say;
         - ``original_label``: the corpus's own emotion code;
         - what else the file names carry, and the corpus's metadata files where it ships
@@ -136,8 +159,9 @@ def load_corpus(
           ``intensity`` (and ``age`` from its demographics file); TESS ``word``, ``age``;
           SAVEE ``sentence``; nEMO ``sentence`` (and ``age``, ``statement``,
           ``normalized_text`` from its ``data.tsv``); the other corpora's parsers
-          (``sersk.datasets._<name>.parse_<name>``) list theirs. A column a corpus does not
-          have is missing in a combined frame's rows of that corpus.
+          (``sersk.datasets._<name>.parse_<name>``) list theirs; your label file's other
+          columns. A column a corpus does not have is missing in a combined frame's rows of
+          that corpus.
 
         ``frame.attrs`` holds ``"unparsed"`` (paths of audio files whose names could not be
         parsed), ``"duplicates"`` (paths of files that describe the same recording as another),
@@ -145,16 +169,19 @@ def load_corpus(
         audio-visual recordings: sersk keeps RAVDESS audio-only speech), ``"from_folder"``
         (files whose labels come from their folders because their names cannot be parsed or
         disagree with them, such as TESS's ``OAF_neutral/OA_bite_neutral.wav``) and
-        ``"roots"`` (the folder read for each corpus).
+        ``"roots"`` (the folder or file read for each corpus).
 
     Raises
     ------
     CorpusError
         Unknown corpus name; a folder that does not exist, holds no audio files, or none named
-        like the corpus's; unparsed or repeated files with ``errors="raise"``.
+        like the corpus's; unparsed or repeated files with ``errors="raise"``; two corpora of
+        the same name; a ``label_map`` key no clip has; any problem with your own recordings
+        (see :func:`load_labelled_audio`).
 
     See Also
     --------
+    load_labelled_audio : Your own recordings, from a label file or a folder per emotion.
     fetch_corpus : Download a corpus that has a stable public address into the data home.
     audio_inputs : What to pass to a pipeline for the rows of a frame.
     make_emotional_speech : A synthetic corpus with the same columns.
@@ -177,31 +204,63 @@ def load_corpus(
     """
     if errors not in _ERRORS:
         raise ValueError(f"errors must be one of {', '.join(map(repr, _ERRORS))}; got {errors!r}")
-    names = [name] if isinstance(name, str) else list(name)
+    names = [name] if isinstance(name, (str, os.PathLike)) else list(name)
     if not names:
         raise CorpusError(f"no corpus named; known corpora are {', '.join(available_corpora())}")
-    specs = [get_corpus_spec(n) for n in names]
+    own = [n for n in names if is_labelled_source(n)]
+    specs = [_spec_or_path(n) for n in names if n not in own]
     seen = [spec.name for spec in specs]
     repeated = sorted({n for n in seen if seen.count(n) > 1})
     if repeated:
         raise CorpusError(f"corpus {', '.join(repeated)} is named more than once in {names!r}")
-    home = Path(get_data_home() if root is None else root).expanduser().absolute()
+    if speaker_pattern is not None and not own:
+        raise CorpusError("speaker_pattern applies to your own recordings (a label file or "
+                          "folder), and none is named")
+    # Only public corpora are looked for in the data home (created if missing).
+    home = (Path(get_data_home() if root is None else root).expanduser().absolute()
+            if specs else None)
 
     frames, attrs = [], {
         "unparsed": [], "duplicates": [], "skipped": [], "from_folder": [], "roots": {}
     }
-    for spec in specs:
-        folder = _corpus_folder(spec, home, combined=len(specs) > 1, default_home=root is None)
-        frame, report = _list_corpus(spec, folder)
-        _report(spec, folder, report, errors)
-        for key in ("unparsed", "duplicates", "skipped", "from_folder"):
-            attrs[key].extend(report[key])
-        attrs["roots"][spec.name] = str(folder)
+    for item in names:
+        if item in own:
+            frame = load_labelled_audio(item, speaker_pattern=speaker_pattern)
+            corpus, source = next(iter(frame.attrs["roots"].items()))
+        else:
+            spec = get_corpus_spec(item)
+            folder = _corpus_folder(spec, home, combined=len(specs) > 1,
+                                    default_home=root is None)
+            frame, report = _list_corpus(spec, folder)
+            _report(spec, folder, report, errors)
+            for key in ("unparsed", "duplicates", "skipped", "from_folder"):
+                attrs[key].extend(report[key])
+            corpus, source = spec.name, str(folder)
+        if corpus in attrs["roots"]:
+            raise CorpusError(
+                f"corpus {corpus} is named more than once in {[os.fspath(n) for n in names]!r}"
+                f" ({attrs['roots'][corpus]} and {source}); your own recordings are named after "
+                "their file or folder: rename one"
+            )
+        attrs["roots"][corpus] = source
         frames.append(frame)
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     frame = frame.sort_values("path", ignore_index=True, kind="stable")
+    if label_map:
+        frame = apply_label_map(frame, label_map)
     frame.attrs = attrs
     return frame
+
+
+def _spec_or_path(name: Any) -> CorpusSpec:
+    """The spec of a corpus name, or an error saying that paths are accepted too."""
+    try:
+        return get_corpus_spec(name)
+    except CorpusError as exc:
+        raise CorpusError(
+            f"{exc}, or the path of your own recordings (a label file or a folder per "
+            f"emotion); there is no file or folder {name!r} here ({os.getcwd()})"
+        ) from None
 
 
 def audio_inputs(frame: pd.DataFrame) -> list[Any]:
@@ -282,23 +341,9 @@ def _corpus_folder(spec: CorpusSpec, root: Path, *, combined: bool, default_home
     return root
 
 
-def _audio_files(folder: Path) -> list[str]:
-    """Absolute paths of the audio files under ``folder``, hidden files and folders left out."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _IGNORED_FOLDERS]
-        for filename in filenames:
-            # "._x.wav" files are macOS metadata, not audio.
-            if filename.startswith("."):
-                continue
-            if os.path.splitext(filename)[1].lower() in AUDIO_EXTENSIONS:
-                found.append(os.path.join(dirpath, filename))
-    return found
-
-
 def _list_corpus(spec: CorpusSpec, folder: Path) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     folder = folder.absolute()
-    files = _audio_files(folder)
+    files = list_audio_files(folder)
     if not files:
         raise CorpusError(
             f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) under {folder}; expected the "

@@ -20,6 +20,7 @@ from ._split import (
     SpeakerDependentKFold,
     SpeakerStratifiedKFold,
     check_speaker_disjoint,
+    check_speakers_known,
     make_splitter,
 )
 from ._transductive import speaker_routes, transductive_label
@@ -37,6 +38,7 @@ __all__ = [
     "SpeakerStratifiedKFold",
     "audio_fingerprint",
     "check_speaker_disjoint",
+    "check_speakers_known",
     "cross_corpus_evaluate",
     "cross_corpus_label",
     "cross_validate_speakers",

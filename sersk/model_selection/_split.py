@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
 from ..exceptions import SerskError
@@ -27,6 +28,7 @@ __all__ = [
     "ProtocolError",
     "SpeakerStratifiedKFold",
     "check_speaker_disjoint",
+    "check_speakers_known",
     "make_splitter",
 ]
 
@@ -76,6 +78,28 @@ def check_speaker_disjoint(
         )
 
 
+def check_speakers_known(speakers: Any) -> None:
+    """Raise if some clips have no speaker (None or NaN), which no speaker split can place.
+
+    A corpus of one's own recordings without speaker information has missing speakers
+    (see :func:`sersk.datasets.load_labelled_audio`); treating each clip as its own speaker
+    instead would report speaker-dependent scores as speaker-independent.
+
+    Raises
+    ------
+    ProtocolError
+        Counting the clips without a speaker, and saying what to do.
+    """
+    missing = pd.isna(np.asarray(speakers, dtype=object))
+    if missing.any():
+        raise ProtocolError(
+            f"{int(missing.sum())} of {missing.size} clips have no speaker (None or NaN), so "
+            "they cannot be kept on one side of a speaker-independent split; name their "
+            "speakers, or use the random protocol (SpeakerDependentKFold) for a "
+            "speaker-dependent evaluation"
+        )
+
+
 def _check_speakers(groups: Any, n_samples: int, n_splits: int) -> np.ndarray:
     if groups is None:
         raise ProtocolError(
@@ -89,6 +113,7 @@ def _check_speakers(groups: Any, n_samples: int, n_splits: int) -> np.ndarray:
             f"groups must hold one speaker per clip: got shape {groups.shape} for "
             f"{n_samples} clips"
         )
+    check_speakers_known(groups)
     n_speakers = np.unique(groups).size
     if n_speakers < n_splits:
         raise ProtocolError(
@@ -284,6 +309,7 @@ class LeaveOneSpeakerOut(LeaveOneGroupOut):
                 "leave-one-speaker-out needs the speaker of every clip to count its folds: "
                 "pass groups=speakers"
             )
+        check_speakers_known(groups)
         return super().get_n_splits(X, y, groups)
 
 

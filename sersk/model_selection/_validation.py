@@ -16,7 +16,7 @@ from sklearn.utils import _safe_indexing
 
 from ..exceptions import SerskError
 from ..metrics import score_predictions
-from ._split import SPEAKER_GROUPED, ProtocolError, make_splitter
+from ._split import SPEAKER_GROUPED, ProtocolError, check_speakers_known, make_splitter
 from ._transductive import SpeakerRoutes, speaker_routes, transductive_label
 
 __all__ = ["CrossValidationError", "cross_validate_speakers", "tabulate_folds"]
@@ -171,6 +171,8 @@ def cross_validate_speakers(
             "speakers=..., or protocol='random' for a speaker-dependent evaluation"
         )
     speakers = _check_speakers_shape(speakers, n_samples)
+    if protocol in SPEAKER_GROUPED:
+        check_speakers_known(speakers)
     labels = np.unique(y) if labels is None else np.asarray(labels)
     if protocol == "loso":
         n_splits = cv.get_n_splits(groups=speakers)
@@ -256,7 +258,11 @@ def _fold_row(
     fold: int, protocol: str, train: np.ndarray, test: np.ndarray, speakers: Any
 ) -> dict[str, Any]:
     def names(index):
-        return [] if speakers is None else sorted(np.unique(speakers[index]).tolist())
+        if speakers is None:
+            return []
+        # Clips of unknown speaker (the random protocol allows them) are not named.
+        known = speakers[index][~pd.isna(speakers[index].astype(object))]
+        return sorted(np.unique(known).tolist())
 
     return {
         "fold": fold,
