@@ -267,7 +267,8 @@ def test_folder_per_emotion_with_speaker_folders(recordings):
 
 def test_bad_folders(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match=r"no audio files \(\.wav, \.flac, \.aiff, \.aif\) under .*empty; "
+    with pytest.raises(CorpusError, match=r"no audio files \(\.wav, \.flac, \.aiff, \.aif\) under "
+                                          r".*empty; "
                                           r"expected one folder per emotion"):
         load_labelled_audio(tmp_path / "empty")
     touch(tmp_path / "mp3s" / "sad" / "a.mp3")
