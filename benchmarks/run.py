@@ -40,7 +40,8 @@ recall and the protocol of every number (``python -m benchmarks.report <out>`` r
 ``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
 
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
-usage or data error.
+usage or data error (such as naming with --pipelines one whose extra or model is missing).
+Pipelines the default set leaves out are not failures.
 """
 
 from __future__ import annotations

@@ -189,3 +189,19 @@ def test_benchmark_default_set_without_extras_exits_0(tmp_path):
 def test_describe_without_tensorflow_from_the_command_line(without_extras):
     status, out, _ = run_cli("pipelines", "crnn")
     assert status == 0 and "Steps: not shown here" in out
+
+
+def test_demo_without_streamlit_is_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "streamlit", None)
+    status, out, err = run_cli("demo", "ser.joblib")  # the extra is checked first
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("sersk: error: sersk demo needs the demo extra, which is not "
+                          "installed (no streamlit): pip install")
+
+
+def test_keras_models_without_tensorflow_name_the_extra(without_extras, monkeypatch):
+    import importlib
+
+    monkeypatch.delitem(sys.modules, "sersk.models.keras", raising=False)
+    with pytest.raises(MissingExtraError, match=r"^sersk.models.keras needs the keras extra"):
+        importlib.import_module("sersk.models.keras")
