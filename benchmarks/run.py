@@ -144,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pipelines", nargs="+", choices=pipelines.available(), metavar="NAME",
-        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())}; "
-        "the Whisper ones only with a Whisper model)",
+        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())} "
+        "whose install extra is here, the Whisper ones only with a Whisper model; "
+        "'sersk pipelines' says which)",
     )
     parser.add_argument(
         "--whisper-model", metavar="DIR", default=os.environ.get(WHISPER_MODEL_ENV) or None,

@@ -110,10 +110,15 @@ def register(spec: PipelineSpec) -> PipelineSpec:
     Raises
     ------
     ValueError
-        The name is taken.
+        The name is taken, or ``spec.extras`` names an unknown extra.
     """
     if spec.name in _REGISTRY:
         raise ValueError(f"a pipeline named {spec.name!r} is already registered")
+    unknown = [extra for extra in spec.extras if extra not in _extras.EXTRAS]
+    if unknown:
+        raise ValueError(f"pipeline {spec.name!r}: no install extra named "
+                         f"{', '.join(map(repr, unknown))}; sersk's extras are "
+                         f"{', '.join(_extras.EXTRAS)}")
     _REGISTRY[spec.name] = spec
     return spec
 

@@ -205,3 +205,11 @@ def test_keras_models_without_tensorflow_name_the_extra(without_extras, monkeypa
     monkeypatch.delitem(sys.modules, "sersk.models.keras", raising=False)
     with pytest.raises(MissingExtraError, match=r"^sersk.models.keras needs the keras extra"):
         importlib.import_module("sersk.models.keras")
+
+
+def test_register_refuses_an_unknown_extra():
+    spec = pipelines.PipelineSpec(name="x-unknown-extra", build=lambda: None, summary="x",
+                                  extras=("tensorflow",))
+    with pytest.raises(ValueError, match="no install extra named 'tensorflow'; sersk's extras"):
+        pipelines.register(spec)
+    assert "x-unknown-extra" not in pipelines.available()
