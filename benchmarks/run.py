@@ -9,7 +9,9 @@
 
 The Whisper pipelines run when a Whisper model folder is given (``--whisper-model`` or
 ``$SERSK_WHISPER_MODEL``; ``python -m benchmarks.whisper_model --out DIR`` makes one), and are
-otherwise left out, with a line saying so.
+otherwise left out, with a line saying so. Pipelines whose install extra is not installed (the
+Keras ones without ``.[keras]``, the Whisper ones without ``.[whisper]``) are left out in the
+same way, with the ``pip install`` that adds them.
 
 With ``--search random`` (or ``grid``) each pipeline's ready search space
 (``pipelines.search_space``) is searched inside every outer fold, with inner folds grouped by
@@ -38,7 +40,8 @@ recall and the protocol of every number (``python -m benchmarks.report <out>`` r
 ``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
 
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
-usage or data error.
+usage or data error (such as naming with --pipelines one whose extra or model is missing).
+Pipelines the default set leaves out are not failures.
 """
 
 from __future__ import annotations
@@ -155,8 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pipelines", nargs="+", choices=pipelines.available(), metavar="NAME",
-        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())}; "
-        "the Whisper ones only with a Whisper model)",
+        help=f"pipelines to compare (default: all of {', '.join(pipelines.available())} "
+        "whose install extra is here, the Whisper ones only with a Whisper model; "
+        "'sersk pipelines' says which)",
     )
     parser.add_argument(
         "--whisper-model", metavar="DIR", default=os.environ.get(WHISPER_MODEL_ENV) or None,
@@ -297,8 +301,11 @@ def needs_whisper_model(name: str) -> bool:
 
 
 def choose_pipelines(args: argparse.Namespace) -> list[str]:
-    """The pipelines to run. Without a Whisper model, the Whisper pipelines are left out, and
-    the run says so; naming one with --pipelines is then a usage error."""
+    """The pipelines to run.
+
+    Without their install extra (``pipelines.needs``) or, for the Whisper pipelines, without
+    a Whisper model, the default set leaves pipelines out, with one line per missing part
+    saying how to add it; naming such a pipeline with --pipelines is then a usage error."""
     import pipelines
 
     names = list(dict.fromkeys(args.pipelines or pipelines.available()))
@@ -307,16 +314,27 @@ def choose_pipelines(args: argparse.Namespace) -> list[str]:
         if not (Path(args.whisper_model).expanduser() / "model.bin").is_file():
             raise UsageError(f"--whisper-model {args.whisper_model}: no model.bin there; "
                              "`python -m benchmarks.whisper_model --out DIR` makes a model folder")
-        return names
-    if whisper and args.pipelines:
-        raise UsageError(f"{', '.join(whisper)} need(s) a Whisper model: pass --whisper-model "
-                         f"DIR or set ${WHISPER_MODEL_ENV} (`python -m benchmarks.whisper_model "
-                         "--out DIR` makes one)")
+        whisper = []
+    # Each missing part, and the pipelines that need it.
+    missing: dict[str, list[str]] = {}
+    for name in names:
+        for need in pipelines.needs(name):
+            if need.missing and need.extra:  # the Whisper model is --whisper-model's
+                missing.setdefault(need.missing, []).append(name)
     if whisper:
-        print(f"leaving out {', '.join(whisper)}: no Whisper model (pass --whisper-model DIR or "
-              f"set ${WHISPER_MODEL_ENV}; `python -m benchmarks.whisper_model --out DIR` makes "
-              "one)", flush=True)
-    return [name for name in names if name not in whisper]
+        missing[f"no Whisper model (pass --whisper-model DIR or set ${WHISPER_MODEL_ENV}; "
+                "`python -m benchmarks.whisper_model --out DIR` makes one)"] = whisper
+    # One line per set of pipelines (the Whisper ones lack both the extra and the model).
+    lines: dict[tuple[str, ...], list[str]] = {}
+    for reason, left in missing.items():
+        lines.setdefault(tuple(left), []).append(reason)
+    if lines and args.pipelines:
+        raise UsageError("; ".join(f"{', '.join(left)} cannot run here: {'; '.join(reasons)}"
+                                   for left, reasons in lines.items()))
+    for left, reasons in lines.items():
+        print(f"leaving out {', '.join(left)}: {'; '.join(reasons)}", flush=True)
+    left_out = {name for left in lines for name in left}
+    return [name for name in names if name not in left_out]
 
 
 def _feature_key(pipeline: Any) -> str:

@@ -6,7 +6,9 @@
 
 :func:`available` lists the names, :func:`describe` says what each one is and how its
 defaults were chosen, :func:`make` builds one (a fresh, unfitted scikit-learn ``Pipeline``),
-:func:`search_space` gives its ready space for a randomized or grid search.
+:func:`search_space` gives its ready space for a randomized or grid search, and :func:`needs`
+what it needs beyond the core install (an install extra, a pretrained model) and whether that
+is here.
 """
 
 from . import (
@@ -15,15 +17,19 @@ from . import (
     _neural,  # noqa: F401  (registers the Keras pipelines)
 )
 from ._registry import (
+    Need,
     PipelineSpec,
     available,
+    check_needs,
     describe,
     get_spec,
     make,
+    needs,
     register,
     search_space,
 )
 
 __all__ = [
-    "PipelineSpec", "available", "describe", "get_spec", "make", "register", "search_space",
+    "Need", "PipelineSpec", "available", "check_needs", "describe", "get_spec", "make", "needs",
+    "register", "search_space",
 ]

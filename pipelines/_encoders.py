@@ -21,6 +21,9 @@ from ._registry import PipelineSpec, register
 __all__ = ["WHISPER_MODEL_ENV", "resolve_whisper_model"]
 
 WHISPER_MODEL_ENV = "SERSK_WHISPER_MODEL"
+# What the specs' `model` says they need besides the whisper extra (_require_whisper_model
+# says how to give it).
+WHISPER_MODEL_NEED = "a Whisper model"
 
 # Layers and pooling chosen by nested speaker-independent cross-validation on RAVDESS (the
 # outer folds never saw the choice) and checked on EmoDB; _DETAILS says how.
@@ -162,6 +165,7 @@ _UNION_DISTRIBUTIONS = {f"features__whisper__{k[len('features__'):]}": v
 
 register(PipelineSpec(
     name="whisper-logreg",
+    extras=("whisper",),
     build=_whisper_logreg,
     summary="Whisper base encoder embedding (layers 2-4, mean and std over the clip) -> "
     "StandardScaler "
@@ -174,10 +178,12 @@ RAVDESS 0.726, EmoDB 0.871).
     search_space={**_LOGREG_SEARCH, **_WHISPER_SEARCH},
     search_distributions={**_LOGREG_DISTRIBUTIONS, **_WHISPER_DISTRIBUTIONS},
     check=_require_whisper_model,
+    model=WHISPER_MODEL_NEED,
 ))
 
 register(PipelineSpec(
     name="whisper-mlp",
+    extras=("whisper", "keras"),
     build=_whisper_mlp,
     summary="Whisper base encoder embedding (layers 2-4, mean and std over the clip) -> "
     "StandardScaler -> Keras MLP.",
@@ -193,10 +199,12 @@ the keras extra as well as the whisper one.
                           "clf__optimizer__learning_rate": loguniform(1e-4, 3e-3),
                           **_WHISPER_DISTRIBUTIONS},
     check=_require_whisper_model,
+    model=WHISPER_MODEL_NEED,
 ))
 
 register(PipelineSpec(
     name="whisper-svm",
+    extras=("whisper",),
     build=_whisper_svm,
     summary="Whisper base encoder embedding (layers 2-4, mean and std over the clip) -> "
     "StandardScaler "
@@ -208,10 +216,12 @@ probabilities), for comparison with it; on EmoDB its UAR was flat for C from 1 t
     search_space={**_SVM_SEARCH, **_WHISPER_SEARCH},
     search_distributions={**_SVM_DISTRIBUTIONS, **_WHISPER_DISTRIBUTIONS},
     check=_require_whisper_model,
+    model=WHISPER_MODEL_NEED,
 ))
 
 register(PipelineSpec(
     name="whisper-handcrafted-svm",
+    extras=("whisper",),
     build=_whisper_handcrafted_svm,
     summary="Whisper base encoder embedding and handcrafted statistics side by side "
     "(FeatureUnion) -> StandardScaler -> RBF SVM.",
@@ -223,10 +233,12 @@ n_jobs …) go to both feature transformers.
     search_space={**_SVM_SEARCH, **_UNION_SEARCH},
     search_distributions={**_SVM_DISTRIBUTIONS, **_UNION_DISTRIBUTIONS},
     check=_require_whisper_model,
+    model=WHISPER_MODEL_NEED,
 ))
 
 register(PipelineSpec(
     name="whisper-handcrafted-logreg",
+    extras=("whisper",),
     build=_whisper_handcrafted_logreg,
     summary="Whisper base encoder embedding and handcrafted statistics side by side "
     "(FeatureUnion) -> StandardScaler -> logistic regression.",
@@ -237,4 +249,5 @@ together, and the logistic regression of whisper-logreg.
     search_space={**_LOGREG_SEARCH, **_UNION_SEARCH},
     search_distributions={**_LOGREG_DISTRIBUTIONS, **_UNION_DISTRIBUTIONS},
     check=_require_whisper_model,
+    model=WHISPER_MODEL_NEED,
 ))

@@ -1,8 +1,9 @@
 """The neural pipelines: Keras CRNNs on frame sequences and an MLP on pooled features.
 
-They need the ``keras`` install extra (TensorFlow and scikeras). They are always listed by
-:func:`pipelines.available`, so that ``sersk pipelines`` and the benchmark show what exists;
-without TensorFlow, building one raises an ImportError that names the extra.
+They need the ``keras`` install extra (TensorFlow and scikeras; their specs' ``extras``). They
+are always listed by :func:`pipelines.available`, so that ``sersk pipelines`` and the benchmark
+show what exists; without TensorFlow, :func:`pipelines.make` raises a MissingExtraError (an
+ImportError) that names the extra and its ``pip install``.
 
 Every pipeline is an ``imblearn.pipeline.Pipeline``, so samplers (augmentation, SMOTE) act
 while fitting only. The classifiers hold out an inner validation split for early stopping: to
@@ -56,12 +57,17 @@ AUDIO_AUGMENT_PARAMS: dict[str, Any] = {"n_copies": 1, "noise_snr_db": None}
 def _keras():
     import importlib
 
+    from sersk.exceptions import MissingExtraError
+    from sersk.extras import install_command
+
     try:
         keras = importlib.import_module("sersk.models.keras")
+    except MissingExtraError:
+        raise
     except ImportError as exc:
-        raise ImportError(
-            f"the neural pipelines need TensorFlow and scikeras: pip install 'sersk[keras]' "
-            f"({exc})"
+        raise MissingExtraError(
+            f"the neural pipelines need TensorFlow and scikeras ({exc}): "
+            f"{install_command('keras')}"
         ) from exc
     return keras
 
@@ -255,6 +261,7 @@ _MLP_SEARCH = {
 register(PipelineSpec(
     name="crnn",
     build=_crnn,
+    extras=("keras",),
     summary="Pitch/stretch/gain copies of the training clips -> MFCC, ZCR, energy, F0 and "
     f"delta sequences ({N_FRAMES} frames, padding masked) -> 1-D CNN -> BiLSTM -> statistics "
     "pooling, 4 networks averaged (Keras).",
@@ -266,6 +273,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="crnn-aug",
     build=_crnn_aug,
+    extras=("keras",),
     summary="crnn with SpecAugment too: a time- and frequency-masked copy of every training "
     "sequence, the waveform copies included.",
     details="""
@@ -284,6 +292,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="mel-cnn",
     build=_mel_cnn,
+    extras=("keras",),
     summary=f"Log-mel spectrogram ({N_FRAMES} frames x 64 bands) -> 2-D CNN, no recurrence "
     "(Keras).",
     details="""
@@ -307,6 +316,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="handcrafted-mlp",
     build=_handcrafted_mlp,
+    extras=("keras",),
     summary="MFCC, chroma, spectral contrast, ZCR, RMS energy and F0 statistics -> "
     "StandardScaler -> MLP (Keras).",
     details="""
@@ -324,6 +334,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="handcrafted-mlp-smote",
     build=_handcrafted_mlp_smote,
+    extras=("keras",),
     summary="handcrafted-mlp with SMOTE over-sampling of the smaller classes instead of class "
     "weights.",
     details="""

@@ -6,10 +6,13 @@ import inspect
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+from sersk import extras as _extras
 
 __all__ = [
-    "PipelineSpec", "available", "describe", "get_spec", "make", "register", "search_space",
+    "Need", "PipelineSpec", "available", "check_needs", "describe", "get_spec", "make", "needs",
+    "register", "search_space",
 ]
 
 
@@ -45,6 +48,13 @@ class PipelineSpec:
         Called by :func:`make` with the keyword arguments ``build`` takes (such as the folder
         of a pretrained model) before building; raises, with a message saying what to do,
         when the pipeline cannot be built with them. :func:`describe` does not call it.
+    extras : tuple of str, default=()
+        The install extras ``build`` needs (names of :data:`sersk.extras.EXTRAS`, such as
+        ``("keras",)``): :func:`make` refuses in one line, naming the ``pip install`` that
+        adds them, when one is missing, and :func:`needs` says whether each is installed.
+    model : str, default=""
+        The pretrained model it needs besides, in a few words (``"a Whisper model"``);
+        ``check`` says whether it is there, and how to give it when it is not.
 
     Notes
     -----
@@ -60,6 +70,26 @@ class PipelineSpec:
     search_distributions: Mapping[str, Any] = field(default_factory=dict)
     feature_step: str = "features"
     check: Callable[..., None] | None = None
+    extras: tuple[str, ...] = ()
+    model: str = ""
+
+
+class Need(NamedTuple):
+    """Something a pipeline needs beyond the core install, and whether it is here.
+
+    Attributes
+    ----------
+    what : str
+        ``"the keras extra"``, or the spec's ``model`` (``"a Whisper model"``).
+    missing : str or None
+        None when it is here; else one line saying so and how to add it.
+    extra : str or None
+        The install extra's name (``"keras"``); None for the model.
+    """
+
+    what: str
+    missing: str | None
+    extra: str | None = None
 
 
 _REGISTRY: dict[str, PipelineSpec] = {}
@@ -80,10 +110,15 @@ def register(spec: PipelineSpec) -> PipelineSpec:
     Raises
     ------
     ValueError
-        The name is taken.
+        The name is taken, or ``spec.extras`` names an unknown extra.
     """
     if spec.name in _REGISTRY:
         raise ValueError(f"a pipeline named {spec.name!r} is already registered")
+    unknown = [extra for extra in spec.extras if extra not in _extras.EXTRAS]
+    if unknown:
+        raise ValueError(f"pipeline {spec.name!r}: no install extra named "
+                         f"{', '.join(map(repr, unknown))}; sersk's extras are "
+                         f"{', '.join(_extras.EXTRAS)}")
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -129,6 +164,82 @@ def get_spec(name: str) -> PipelineSpec:
         ) from None
 
 
+def needs(name: str, **params: Any) -> list[Need]:
+    """What a pipeline needs beyond the core install, and whether each is here.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`.
+    **params
+        Parameters as given to :func:`make`; those its builder takes (``whisper_model``) are
+        passed to the spec's ``check``, the others are ignored.
+
+    Returns
+    -------
+    needs : list of Need
+        Its install extras, then its pretrained model; empty for a pipeline that runs on the
+        core install.
+
+    Examples
+    --------
+    >>> import pipelines
+    >>> pipelines.needs("handcrafted-svm")
+    []
+    >>> [need.what for need in pipelines.needs("crnn")]
+    ['the keras extra']
+    """
+    from sersk.exceptions import SerskError
+
+    spec = get_spec(name)
+    found = [Need(f"the {extra} extra", _extras.problem(extra), extra) for extra in spec.extras]
+    if spec.model:
+        missing = None
+        if spec.check is not None:
+            try:
+                spec.check(**_build_args(spec, params))
+            except SerskError as exc:
+                missing = str(exc)
+        found.append(Need(spec.model, missing))
+    return found
+
+
+def check_needs(name: str, **params: Any) -> None:
+    """Raise, with one line saying what to do, unless a pipeline can be built here.
+
+    What :func:`make` checks before building, for callers that want to know early (before
+    loading a corpus, say).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`.
+    **params
+        Parameters as given to :func:`make`; those its builder takes go to the spec's
+        ``check``.
+
+    Raises
+    ------
+    sersk.exceptions.MissingExtraError
+        An install extra it needs is not installed.
+    Exception
+        What the spec's ``check`` raises, such as a ``ModelNotFoundError`` for a Whisper
+        pipeline without a model folder.
+    """
+    spec = get_spec(name)
+    for extra in spec.extras:
+        _extras.require(extra, f"pipeline {name!r}")
+    if spec.check is not None:
+        spec.check(**_build_args(spec, params))
+
+
+def _build_args(spec: PipelineSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of ``params`` that the spec's builder takes (keyword-only)."""
+    takes = inspect.signature(spec.build).parameters
+    return {key: value for key, value in params.items()
+            if key in takes and takes[key].kind is inspect.Parameter.KEYWORD_ONLY}
+
+
 def make(name: str, **params: Any) -> Any:
     """A new, unfitted pipeline from audio inputs to emotion labels.
 
@@ -159,6 +270,9 @@ def make(name: str, **params: Any) -> Any:
         An unknown pipeline name.
     ValueError
         A parameter the pipeline does not have.
+    sersk.exceptions.MissingExtraError
+        An install extra the pipeline needs is not installed (see :func:`needs` and
+        :func:`check_needs`).
 
     Examples
     --------
@@ -167,12 +281,12 @@ def make(name: str, **params: Any) -> Any:
     >>> model.named_steps["features"].n_jobs, model.get_params()["svc__estimator__C"]
     (1, 3.0)
     """
+    check_needs(name, **params)
     spec = get_spec(name)
     takes = inspect.signature(spec.build).parameters
-    build_args = {key: params.pop(key) for key in list(params)
-                  if key in takes and takes[key].kind is inspect.Parameter.KEYWORD_ONLY}
-    if spec.check is not None:
-        spec.check(**build_args)
+    build_args = _build_args(spec, params)
+    for key in build_args:
+        del params[key]
     pipeline = spec.build(**build_args)
     step = pipeline.named_steps[spec.feature_step]
     # A FeatureUnion passes the shorthand parameters on to each of its transformers.
@@ -228,8 +342,6 @@ def describe(name: str) -> str:
         Several lines of plain text.
     """
     spec = get_spec(name)
-    pipeline = spec.build()
-    steps = "\n".join(f"  {step}: {_short_name(estimator)}" for step, estimator in pipeline.steps)
     parts = [f"{spec.name}: {spec.summary}"]
     if spec.details:
         paragraphs = textwrap.dedent(spec.details).strip().split("\n\n")
@@ -237,7 +349,18 @@ def describe(name: str) -> str:
         # texts, such as a pipeline's notes and a shared training paragraph).
         parts.extend(textwrap.fill(" ".join(paragraph.split()), width=88)
                      for paragraph in paragraphs)
-    parts.append(f"Steps:\n{steps}")
+    required = needs(name)
+    if required:
+        parts.append("Needs:\n" + "\n".join(
+            f"  {need.what}: {need.missing or 'here'}" for need in required))
+    missing_extras = [extra for extra in spec.extras if _extras.missing_modules(extra)]
+    if missing_extras:  # its steps cannot be built here
+        parts.append(f"Steps: not shown here, without the {' and '.join(missing_extras)} "
+                     "extra")
+    else:
+        pipeline = spec.build()
+        parts.append("Steps:\n" + "\n".join(
+            f"  {step}: {_short_name(estimator)}" for step, estimator in pipeline.steps))
     if spec.search_space:
         grid = "\n".join(f"  {key}: {values}" for key, values in spec.search_space.items())
         parts.append(f"Search space:\n{grid}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["SerskError", "AudioError", "CorpusError", "DownloadError"]
+__all__ = ["SerskError", "AudioError", "CorpusError", "DownloadError", "MissingExtraError"]
 
 
 class SerskError(Exception):
@@ -47,3 +47,11 @@ class CorpusError(SerskError, ValueError):
 
 class DownloadError(SerskError, OSError):
     """A download that failed, or whose content did not verify."""
+
+
+class MissingExtraError(SerskError, ImportError):
+    """An optional part of sersk whose install extra (such as ``keras``) is not installed.
+
+    The message names the extra, the modules it lacks and the ``pip install`` command that
+    adds them (see :func:`sersk.extras.require`).
+    """

@@ -58,6 +58,9 @@ _TRAILER_END = _LENGTH.size + len(_MAGIC)
 # The libraries whose versions decide whether a pickled pipeline loads and behaves the same.
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "librosa", "imbalanced-learn",
               "xgboost")
+# Libraries published under more than one name: xgboost-cpu is the xgboost module without its
+# CUDA build, what sersk installs where it exists (see pyproject.toml).
+_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
 
 
 class ModelFileError(SerskError, ValueError):
@@ -98,10 +101,12 @@ def library_versions() -> dict[str, str]:
 
     versions = {"sersk": sersk.__version__, "python": platform.python_version()}
     for name in _LIBRARIES:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            pass
+        for distribution in _DISTRIBUTIONS.get(name, (name,)):
+            try:
+                versions[name] = importlib_metadata.version(distribution)
+                break
+            except importlib_metadata.PackageNotFoundError:
+                pass
     return versions
 
 

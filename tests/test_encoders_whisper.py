@@ -414,7 +414,7 @@ def test_benchmark_runs_the_whisper_pipelines_only_with_a_model(tiny_whisper, tm
     chosen = run.choose_pipelines(args)
     assert chosen and not any(name.startswith("whisper") for name in chosen)
     assert "leaving out whisper-handcrafted-logreg" in capsys.readouterr().out
-    with pytest.raises(run.UsageError, match="whisper-svm need.*--whisper-model"):
+    with pytest.raises(run.UsageError, match="whisper-svm cannot run here: .*--whisper-model"):
         run.choose_pipelines(argparse.Namespace(pipelines=["whisper-svm"], whisper_model=None))
     with pytest.raises(run.UsageError, match="no model.bin"):
         run.choose_pipelines(argparse.Namespace(pipelines=["whisper-svm"],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sersk
 
-from ._common import CommandError, command, load_model_file, note
+from ._common import command, load_model_file, note
 
 
 def add_parser(commands) -> None:
@@ -18,7 +18,7 @@ def add_parser(commands) -> None:
         commands, "demo", "serve the demo web page for a model (Streamlit)",
         "Serve a web page where you upload (or record) a clip, hear it, see its waveform and\n"
         "MFCCs or log-mel spectrogram, and get the emotion with its confidence and every\n"
-        "emotion's probability. Needs Streamlit: pip install 'sersk[demo]'.\n\n"
+        "emotion's probability. Needs Streamlit, the demo extra.\n\n"
         "example:\n"
         "  sersk demo ser.joblib --port 8501",
     )
@@ -34,12 +34,10 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import importlib.util
-
     from ..app import page_path
+    from ..extras import require
 
-    if importlib.util.find_spec("streamlit") is None:
-        raise CommandError("the demo needs Streamlit: pip install 'sersk[demo]'")
+    require("demo", "sersk demo")
     load_model_file(args.model)  # a bad model is reported here, not on the page
     argv = [
         sys.executable, "-m", "streamlit", "run", str(page_path()),

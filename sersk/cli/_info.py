@@ -27,8 +27,10 @@ def add_info_parser(commands) -> None:
 def add_pipelines_parser(commands) -> None:
     parser = command(
         commands, "pipelines", "list the named pipelines, or describe one",
-        "List the named pipelines 'sersk train' can train, or describe one: what it does, how\n"
-        "its defaults were chosen, its steps and its search space.",
+        "List the named pipelines 'sersk train' can train, with what each needs beyond the\n"
+        "core install (an install extra, a pretrained model) and whether it is here, or\n"
+        "describe one: what it does, how its defaults were chosen, its steps and its search\n"
+        "space.",
     )
     parser.add_argument("name", nargs="?", metavar="NAME", default=None,
                         help="the pipeline to describe")
@@ -112,9 +114,25 @@ def cmd_pipelines(args: argparse.Namespace) -> int:
         print(pipelines.describe(args.name))
         return 0
     width = max(map(len, pipelines.available())) + 2
+    missing: dict[str, None] = {}  # what is missing here, each once, in order
     for name in pipelines.available():
         print(f"{name:<{width}}{pipelines.get_spec(name).summary}")
+        required = pipelines.needs(name)
+        if required:
+            print(" " * width + "needs " + ", ".join(
+                f"{need.what} ({_status(need)})" for need in required))
+        missing.update(dict.fromkeys(need.missing for need in required if need.missing))
+    if missing:
+        print("\nMissing here:")
+        for line in missing:
+            print(f"  {line}")
     return 0
+
+
+def _status(need) -> str:
+    if need.extra is not None:
+        return "not installed" if need.missing else "installed"
+    return "not found" if need.missing else "found"
 
 
 def _size(n_bytes: int) -> str:

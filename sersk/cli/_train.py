@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--cv {args.cv}: cross-validation needs at least 2 folds")
     output = Path(args.output or f"{args.pipeline}.joblib")
     params = _parse_params(args.set or [])
+    # A missing install extra or model, said before the corpus is read.
+    pipelines.check_needs(args.pipeline, **params)
 
     frame, corpora = load_frames(args)
     X, y = audio_inputs(frame), frame["emotion"].to_numpy()

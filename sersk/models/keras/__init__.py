@@ -16,14 +16,12 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # TensorFlow's C++ start-up notices (CPU instruction sets, oneDNN) say nothing actionable.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-try:
-    import keras
-    import scikeras  # noqa: F401
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        f"sersk.models.keras needs TensorFlow and scikeras ({exc}); install them with "
-        "pip install 'sersk[keras]'"
-    ) from exc
+from ...extras import require  # noqa: E402
+
+# One line naming the extra, rather than Keras's or TensorFlow's own ImportError.
+require("keras", "sersk.models.keras")
+
+import keras  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the environment
     raise ImportError(
