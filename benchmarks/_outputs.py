@@ -53,7 +53,8 @@ def label_predictions(
     labelled.insert(0, "protocol", protocol)
     labelled.insert(0, "pipeline", pipeline)
     labelled.insert(0, "corpus", corpus)
-    rows = labelled["index"].to_numpy()
+    # As integers even when no fold gave predictions (an empty column is of object dtype).
+    rows = labelled["index"].to_numpy(dtype=int)
     for column, name in CLIP_COLUMNS.items():
         if column in frame:
             labelled[name] = frame[column].to_numpy()[rows]

@@ -136,3 +136,15 @@ def test_summary_and_table():
     assert "0.600 ± 0.100" in text and "2/3" in text
     markdown = format_table(summary, markdown=True).splitlines()
     assert markdown[0].startswith("| corpus") and set(markdown[1]) <= set("|-:")
+
+
+def test_label_predictions_of_a_run_whose_folds_all_failed():
+    from benchmarks._outputs import label_predictions
+    from sersk.datasets import make_emotional_speech
+
+    frame = make_emotional_speech(n_speakers=2, n_utterances=1, random_state=0)
+    empty = pd.DataFrame({"index": [], "fold": [], "speaker": [], "y_true": [], "y_pred": []})
+    labelled = label_predictions(empty, frame, corpus="synthetic", pipeline="mfcc-svm",
+                                 protocol="speaker")
+    assert len(labelled) == 0
+    assert {"corpus", "pipeline", "protocol", "path", "gender"} <= set(labelled)
