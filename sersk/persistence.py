@@ -266,7 +266,10 @@ def save_model(
         os.chmod(tmp, _new_file_mode())
         with os.fdopen(fd, "wb") as f:
             if skops:
-                _skops.dump(stored, f, payload)
+                try:
+                    _skops.dump(stored, f, payload)
+                except TypeError as exc:
+                    raise TypeError(f"{path}: {exc}") from None
             else:
                 joblib.dump(stored, f)
                 f.write(_MARKER + payload + _LENGTH.pack(len(payload)) + _MAGIC)

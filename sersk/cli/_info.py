@@ -49,10 +49,16 @@ def cmd_info(args: argparse.Namespace) -> int:
         if not path.is_file() or "no sersk metadata" not in str(exc):
             raise
         # Never unpickled: what a plain pickle says of itself is only known by running it.
+        from .. import _skops
+
+        skops = _skops.is_skops(path)
+        note = "a skops file without sersk metadata" if skops else _NO_METADATA
         if args.json:
-            print(json.dumps({"format": None, "note": _NO_METADATA}, indent=2))
+            print(json.dumps({"format": "skops" if skops else None, "note": note}, indent=2))
         else:
-            print(f"{path} ({_size(path.stat().st_size)}): {_NO_METADATA}")
+            print(f"{path} ({_size(path.stat().st_size)}): {note}")
+            if skops:
+                print(_trust_line(path))
         return 0
     if args.json:
         print(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -74,8 +80,7 @@ def _trust_line(path: Path) -> str:
 
     if not _skops.is_skops(path):
         return ("file       joblib (pickle): loading it runs code from the file, so load it "
-                "only if you trust its source; the metadata below is what the file says of "
-                "itself, unverified")
+                "only if you trust its source")
     try:
         outside = _skops.untrusted_types(path)
     except ImportError:
@@ -86,8 +91,7 @@ def _trust_line(path: Path) -> str:
         return ("file       skops, naming types outside sersk's allow-list, so load_model "
                 f"refuses it: {', '.join(outside)}")
     return ("file       skops: every type it names is in sersk's allow-list, so it loads "
-            "without running code from the file; the metadata below is what the file says "
-            "of itself, unverified")
+            "without running code from the file")
 
 
 def _info_text(path: Path, meta: dict, installed: dict) -> str:
@@ -101,6 +105,7 @@ def _info_text(path: Path, meta: dict, installed: dict) -> str:
     lines = [
         f"{path} ({_size(size)}, saved {meta.get('created') or 'at an unknown time'})",
         _trust_line(path),
+        "metadata   below as the file states it, unverified",
         f"pipeline   {name or 'unknown'}{summary}",
         f"emotions   {', '.join(map(str, meta.get('classes', [])))}",
         f"rate       {meta.get('sample_rate', '?')} Hz",
