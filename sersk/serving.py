@@ -57,7 +57,9 @@ request can make the server do:
 - ``max_request_mb`` (default 50): megabytes of audio files (``audio_base64``, decoded) per
   request, counted before anything is decoded.
 - ``max_clip_seconds`` (default 300): seconds of audio per row, read from the file's header
-  before it is decoded; a longer clip gets an error in its row.
+  before it is decoded; a longer clip gets an error in its row, and so does one that would
+  decode to more samples than that many seconds of 48 kHz stereo (many channels at a high
+  rate). Clips are decoded one at a time, so this bounds the audio in memory at once.
 - ``max_request_seconds`` (default 600): seconds of audio per request, summed the same way.
 
 A request over ``max_rows``, ``max_request_mb`` or ``max_request_seconds`` is refused whole at
@@ -114,6 +116,9 @@ LIMITS = {"max_rows": 100, "max_request_mb": 50.0, "max_clip_seconds": 300.0,
 
 #: Every setting of the model's MLflow ``model_config``, with its default.
 CONFIG = {"min_confidence": None, "allowed_folders": None, **LIMITS}
+
+# Decoded samples per second of max_clip_seconds that a clip may hold: 48 kHz stereo.
+_MAX_SAMPLES_PER_SECOND = 2 * 48_000
 
 _logger = logging.getLogger(__name__)
 
@@ -250,13 +255,23 @@ class EmotionModel:
 
     def _clip_seconds(self, source: Any, name: str) -> float:
         """The clip's duration from its header, checked against ``max_clip_seconds``."""
-        seconds = _header_seconds(source)
-        if seconds is None:
+        header = _header(source)
+        if header is None:
             return 0.0  # not readable as audio: decoding says why, in the row
-        if self.max_clip_seconds is not None and seconds > self.max_clip_seconds:
+        seconds, n_samples = header
+        limit = self.max_clip_seconds
+        if limit is not None and seconds > limit:
             raise ServingInputError(
-                f"{name}: {seconds:.0f} s of audio, over this server's limit of "
-                f"{self.max_clip_seconds:g} s per clip (max_clip_seconds)"
+                f"{name}: {seconds:.0f} s of audio, over this server's limit of {limit:g} s "
+                "per clip (max_clip_seconds)"
+            )
+        # Many channels at a high rate (a well-compressed FLAC of silence) decode to far more
+        # than their seconds suggest: at most what a stereo 48 kHz clip of the limit holds.
+        if limit is not None and n_samples > limit * _MAX_SAMPLES_PER_SECOND:
+            raise ServingInputError(
+                f"{name}: {n_samples * 4 / 1e6:.1f} MB once decoded, over this server's limit "
+                f"of {limit * _MAX_SAMPLES_PER_SECOND * 4 / 1e6:.1f} MB per clip (that of "
+                "max_clip_seconds of 48 kHz stereo)"
             )
         return seconds
 
@@ -279,8 +294,11 @@ def _check_limit(what: str, value: float, limit: float | None, setting: str, fmt
         )
 
 
-def _header_seconds(source: Any) -> float | None:
-    """Seconds of audio a file declares in its header, without decoding it; None if unreadable."""
+def _header(source: Any) -> tuple[float, int] | None:
+    """Seconds and samples (all channels) a file's header declares, without decoding it.
+
+    None when it cannot be read: not audio, or no such file (decoding says which).
+    """
     import io
 
     import soundfile as sf
@@ -291,7 +309,7 @@ def _header_seconds(source: Any) -> float | None:
         return None
     if not info.samplerate or not math.isfinite(info.duration):
         return None
-    return float(info.duration)
+    return float(info.duration), int(info.frames) * int(info.channels)
 
 
 def _resolve_folders(folders: list[str] | str | None) -> tuple[str, ...]:

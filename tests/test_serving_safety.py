@@ -99,6 +99,21 @@ def test_requests_over_a_limit_are_refused_before_decoding(monkeypatch):
     assert table.loc[1, "emotion"] == "low"
 
 
+def test_a_clip_that_decodes_to_far_more_than_its_seconds_is_refused():
+    import io
+
+    import soundfile as sf
+
+    # 1 s of 8 channels at 96 kHz: within 1.5 s, but 4 times the samples of 48 kHz stereo.
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros((96_000, 8), dtype=np.int16), 96_000, format="FLAC")
+    assert len(buffer.getvalue()) < 100_000  # compresses to almost nothing
+    model = EmotionModel(pitch_model(), max_clip_seconds=1.5)
+    table = model.predict({"audio_base64": [b64(buffer.getvalue())], "name": ["bomb"]})
+    assert table.loc[0, "error"] == ("bomb: 3.1 MB once decoded, over this server's limit of "
+                                     "0.6 MB per clip (that of max_clip_seconds of 48 kHz stereo)")
+
+
 def test_limits_can_be_turned_off_and_are_checked():
     model = EmotionModel(pitch_model(), **dict.fromkeys(LIMITS))
     assert model.predict({"audio_base64": [b64(wav_bytes(voice_like()))] * 2})["error"].isna(
