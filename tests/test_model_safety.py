@@ -134,3 +134,30 @@ def test_train_writes_skops_when_asked(tmp_path):
     assert status == 0, err
     pipeline, meta = load_model(model)
     assert meta["pipeline"] == "mfcc-svm" and list(pipeline.classes_) == ["angry", "sad"]
+
+
+def test_a_truncated_skops_file_is_a_model_file_error(tmp_path):
+    path = tmp_path / "m.skops"
+    save_model(pitch_model(), path)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(persistence.ModelFileError, match="m.skops: cannot be read as a skops"):
+        load_model(path)
+    status, out, _ = run("info", str(path))
+    assert status == 0 and "skops" in out
+
+
+@pytest.mark.slow
+# TensorFlow's EagerTensor.__array__ has no copy= keyword, which numpy 2 deprecates.
+@pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_a_keras_pipeline_cannot_be_saved_as_skops_and_says_so(tmp_path):
+    pytest.importorskip("tensorflow")
+    import pipelines
+    from sersk.datasets import audio_inputs, make_emotional_speech
+
+    frame = make_emotional_speech(n_speakers=3, n_utterances=2, emotions=("neutral", "angry"),
+                                  random_state=0)
+    model = pipelines.make("handcrafted-mlp").fit(audio_inputs(frame), frame["emotion"])
+    with pytest.raises(TypeError, match=r"cannot be stored in the skops format.*Keras models"):
+        save_model(model, tmp_path / "mlp.skops")
+    assert not list(tmp_path.iterdir())
