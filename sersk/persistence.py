@@ -41,8 +41,8 @@ import copy
 import json
 import os
 import platform
+import secrets
 import struct
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -260,10 +260,8 @@ def save_model(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     skops = path.suffix.lower() == SKOPS_SUFFIX
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _new_temporary_file(path)
     try:
-        # mkstemp makes the file 0o600; a model is no secret, so it gets a new file's mode.
-        os.chmod(tmp, _new_file_mode())
         with os.fdopen(fd, "wb") as f:
             if skops:
                 try:
@@ -429,11 +427,21 @@ def _unpickle(path: Path, meta: dict | None) -> Any:
     return pipeline
 
 
-def _new_file_mode() -> int:
-    """The mode ``open()`` gives a new file: ``0o666`` less the process's umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _new_temporary_file(path: Path) -> tuple[int, str]:
+    """A new file next to ``path``, to be renamed over it: (descriptor, name).
+
+    Created with mode ``0o666``, less the umask as for any new file: ``tempfile.mkstemp``
+    would make it ``0o600``, but a model holds no secret, and a model shared with a group or a
+    server should be readable as the user's umask says. ``O_EXCL`` never follows a link.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: no free name for a temporary file")
 
 
 def _plain(value: Any) -> Any:
