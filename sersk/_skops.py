@@ -24,6 +24,7 @@ __all__ = ["METADATA_MEMBER", "trusted_types", "dump", "is_skops", "load", "read
 
 #: The archive member holding the metadata (skops ignores members it does not know).
 METADATA_MEMBER = "sersk-metadata.json"
+_MAX_METADATA_BYTES = 10_000_000
 
 # The explicit allow-list, as (module, names): the types a classic sersk pipeline holds that
 # skops does not trust by itself. Module paths are taken from the classes, so a class that
@@ -118,6 +119,9 @@ def read_metadata(path: Path) -> dict | None:
     """The metadata member of a skops file, or None when it has none or is not a zip."""
     try:
         with zipfile.ZipFile(path) as archive:
+            # Metadata is a few kB; a member declaring more is not sersk's (a zip bomb?).
+            if archive.getinfo(METADATA_MEMBER).file_size > _MAX_METADATA_BYTES:
+                return None
             text = archive.read(METADATA_MEMBER)
     except (zipfile.BadZipFile, KeyError, OSError):
         return None

@@ -14,8 +14,10 @@ answers ``POST /invocations`` with the emotion of each clip::
 (``path`` rows only where the model is served with allowed folders; see Safety below).
 
 This module does not import MLflow (MLflow imports it): everything that talks to MLflow is in
-:mod:`sersk.tracking`. The serving environment needs sersk and the libraries the pipeline was
-saved with; ``--env-manager local`` serves from the current environment.
+:mod:`sersk.tracking`, but for the exceptions the model MLflow loads raises, so that the
+scoring server answers them in one line. The serving environment needs sersk and the
+libraries the pipeline was saved with; ``--env-manager local`` serves from the current
+environment.
 
 Input
 -----
