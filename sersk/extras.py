@@ -28,6 +28,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "wav2vec2": ("torch", "transformers"),
     "demo": ("streamlit",),
     "e2e": ("playwright",),
+    "skops": ("skops",),
 }
 
 

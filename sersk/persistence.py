@@ -1,4 +1,17 @@
-"""Saving and loading trained models: one joblib file holding the fitted pipeline and what it is.
+"""Saving and loading trained models: one file holding the fitted pipeline and what it is.
+
+Two formats, chosen by the file's name:
+
+- ``*.skops`` (:mod:`sersk._skops`): the pipeline stored as data by :mod:`skops.io`; loading
+  rebuilds only the types of an explicit allow-list and refuses a file naming any other, so a
+  file from anywhere can be loaded without running its code. The classic pipelines (MFCC,
+  handcrafted features, SVM, XGBoost, SMOTE) can be stored this way; the Keras models and the
+  pretrained encoders cannot (saving says so). Needs the ``skops`` extra.
+- anything else, conventionally ``*.joblib``: a pickle, which any scikit-learn code loads
+  with ``joblib.load``, and which **runs code from the file when loaded: load only joblib
+  files from a trusted source.**
+
+The joblib format:
 
 A sersk model file is exactly what ``joblib.dump(pipeline, path)`` writes, so ``joblib.load``
 in any scikit-learn code gives the fitted pipeline back, ready to predict from audio files.
@@ -14,7 +27,11 @@ end and never read it)::
 so :func:`read_metadata` (and ``sersk info``) says what a file is without unpickling it.
 That matters twice: unpickling runs code from the file (load only models you trust), and it
 fails on files saved by incompatible library versions, which is exactly when the versions that
-saved the file are worth knowing.
+saved the file are worth knowing. The metadata is what the file says of itself: nothing
+verifies it (a malicious pickle can carry a trailer copied from a genuine model).
+
+Files are written with the permissions of any new file (``0o666`` less the umask), like
+``joblib.dump`` writing in place would: a model holds no secret of its own.
 """
 
 from __future__ import annotations
@@ -24,8 +41,8 @@ import copy
 import json
 import os
 import platform
+import secrets
 import struct
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -33,6 +50,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from . import _skops
 from .exceptions import SerskError
 from .inference import sample_rate_of
 
@@ -41,6 +59,7 @@ __all__ = [
     "IncompatibleModelError",
     "ModelFileError",
     "ModelVersionWarning",
+    "UntrustedModelError",
     "library_versions",
     "load_model",
     "read_metadata",
@@ -49,6 +68,9 @@ __all__ = [
 
 #: Version of the file layout and metadata keys; files with a higher version are refused.
 FORMAT_VERSION = 1
+
+#: The name ending that selects the skops format in :func:`save_model`.
+SKOPS_SUFFIX = ".skops"
 
 _MARKER = b"\nSERSK-MODEL-METADATA\n"
 _MAGIC = b"SERSKMD1"
@@ -82,6 +104,23 @@ class IncompatibleModelError(ModelFileError):
 
     def __reduce__(self):
         return (type(self), (self.args[0], self.metadata))
+
+
+class UntrustedModelError(ModelFileError):
+    """A skops model file naming types outside sersk's allow-list; it was not loaded.
+
+    Attributes
+    ----------
+    types : list of str
+        The types it names that are not trusted.
+    """
+
+    def __init__(self, message: str, types: Sequence[str] = ()):
+        super().__init__(message)
+        self.types = list(types)
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.types))
 
 
 class ModelVersionWarning(UserWarning):
@@ -120,7 +159,7 @@ def save_model(
     metrics: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict:
-    """Save a fitted pipeline with its metadata in one joblib file.
+    """Save a fitted pipeline with its metadata in one joblib or skops file.
 
     Parameters
     ----------
@@ -128,7 +167,11 @@ def save_model(
         A fitted classifier from audio inputs to emotions (with ``classes_``), typically a
         pipeline from :func:`pipelines.make`.
     path : str or os.PathLike
-        The file to write (conventionally ``*.joblib``); replaced atomically if it exists.
+        The file to write, replaced atomically if it exists. A name ending in ``.skops``
+        writes the skops format (loadable without running code from the file; needs the
+        ``skops`` extra); any other (conventionally ``*.joblib``) a joblib pickle, which
+        runs code when loaded. It gets the permissions of a new file (``0o666`` less the
+        umask).
     pipeline_name : str, default=None
         The registry name it was built from, such as ``"handcrafted-svm"``.
     corpora : sequence of str, default=()
@@ -153,7 +196,9 @@ def save_model(
     sklearn.exceptions.NotFittedError
         The pipeline is not fitted.
     TypeError
-        Metadata that JSON cannot represent.
+        Metadata that JSON cannot represent; for a ``.skops`` name, a pipeline that the
+        skops format cannot hold (Keras models, pretrained encoders) or that holds types
+        outside sersk's allow-list.
     ValueError
         ``extra`` holds a key that save_model sets itself (``classes``, ``versions`` …).
 
@@ -207,6 +252,8 @@ def save_model(
         raise ValueError(f"extra metadata cannot replace {', '.join(clash)}, which save_model "
                          "sets itself")
     meta.update(extra or {})
+    if Path(path).suffix.lower() == SKOPS_SUFFIX:
+        meta["format"] = "sersk-model-skops"
     try:
         payload = json.dumps(meta, ensure_ascii=False, allow_nan=True).encode("utf-8")
     except TypeError as exc:
@@ -217,11 +264,18 @@ def save_model(
     stored.sersk_metadata_ = json.loads(payload)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    skops = path.suffix.lower() == SKOPS_SUFFIX
+    fd, tmp = _new_temporary_file(path)
     try:
         with os.fdopen(fd, "wb") as f:
-            joblib.dump(stored, f)
-            f.write(_MARKER + payload + _LENGTH.pack(len(payload)) + _MAGIC)
+            if skops:
+                try:
+                    _skops.dump(stored, f, payload)
+                except TypeError as exc:
+                    raise TypeError(f"{path}: {exc}") from None
+            else:
+                joblib.dump(stored, f)
+                f.write(_MARKER + payload + _LENGTH.pack(len(payload)) + _MAGIC)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -231,7 +285,9 @@ def save_model(
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The metadata of a sersk model file, read without unpickling the pipeline.
+    """The metadata of a sersk model file, read without unpickling or loading the pipeline.
+
+    The metadata is what the file says of itself; nothing verifies it.
 
     Parameters
     ----------
@@ -251,7 +307,7 @@ def read_metadata(path: str | os.PathLike) -> dict:
         The file was written in a newer format than this sersk reads.
     """
     path = _existing_file(path)
-    meta = _read_trailer(path)
+    meta = _skops.read_metadata(path) if _skops.is_skops(path) else _read_trailer(path)
     if meta is None:
         raise ModelFileError(
             f"{path}: no sersk metadata found; the file is not a model saved by sersk "
@@ -266,7 +322,9 @@ def load_model(path: str | os.PathLike) -> tuple[Any, dict]:
 
     Files saved by :func:`save_model` are read with their metadata; a fitted classifier saved
     with plain ``joblib.dump`` loads too, with the little metadata that can be read from the
-    pipeline itself (``classes``, ``sample_rate``).
+    pipeline itself (``classes``, ``sample_rate``). The format is read from the file's first
+    bytes: a skops file (a zip archive) is loaded trusting only sersk's allow-list of types,
+    anything else is unpickled.
 
     Parameters
     ----------
@@ -287,6 +345,9 @@ def load_model(path: str | os.PathLike) -> tuple[Any, dict]:
     IncompatibleModelError
         The file comes from a sersk or library version this installation cannot load; the
         message names the versions that saved it and the ones installed.
+    UntrustedModelError
+        A skops file naming types outside sersk's allow-list (listed in the message); nothing
+        of it was loaded.
 
     Warns
     -----
@@ -296,15 +357,59 @@ def load_model(path: str | os.PathLike) -> tuple[Any, dict]:
 
     Notes
     -----
-    Loading unpickles the file, which can run arbitrary code: load only models you trust.
-    :func:`read_metadata` reads what a file is without that risk.
+    Loading a joblib file unpickles it, which can run arbitrary code: load only joblib files
+    from a trusted source. A ``.skops`` file runs no code of its own when loaded.
+    :func:`read_metadata` reads what a file is without loading either.
     """
-    import joblib
-
     path = _existing_file(path)
-    meta = _read_trailer(path)
+    skops = _skops.is_skops(path)
+    meta = _skops.read_metadata(path) if skops else _read_trailer(path)
     if meta is not None:
         _check_format(path, meta)
+    pipeline = _load_skops(path, meta) if skops else _unpickle(path, meta)
+    if not (hasattr(pipeline, "predict") and hasattr(pipeline, "classes_")):
+        raise ModelFileError(
+            f"{path}: holds a {type(pipeline).__name__}, not a fitted classifier (an object "
+            "with predict and classes_)"
+        )
+    if meta is None:
+        meta = getattr(pipeline, "sersk_metadata_", None) or {
+            "format": "joblib", "format_version": None, "pipeline": None,
+            "classes": [_plain(c) for c in pipeline.classes_], "corpora": [],
+            "n_train": None, "metrics": {}, "sample_rate": sample_rate_of(pipeline),
+            "created": None, "versions": {},
+        }
+    _warn_versions(path, meta)
+    return pipeline, meta
+
+
+def _load_skops(path: Path, meta: dict | None) -> Any:
+    import zipfile
+
+    try:
+        return _skops.load(path)
+    except PermissionError as exc:
+        raise UntrustedModelError(
+            f"{path}: refused: the skops file names types sersk does not trust, and loading "
+            f"them could run code: {exc}", str(exc).split(", "),
+        ) from None
+    except (ImportError, AttributeError) as exc:
+        if "skops" in str(exc) and isinstance(exc, ImportError):
+            raise
+        raise IncompatibleModelError(
+            f"{path}: cannot be loaded with the installed libraries ({type(exc).__name__}: "
+            f"{exc}). {_version_story(meta)}", meta,
+        ) from exc
+    except (zipfile.BadZipFile, ValueError, TypeError, KeyError, OSError) as exc:
+        raise ModelFileError(
+            f"{path}: cannot be read as a skops model ({type(exc).__name__}: {exc}); the file "
+            "is truncated or corrupt"
+        ) from exc
+
+
+def _unpickle(path: Path, meta: dict | None) -> Any:
+    import joblib
+
     try:
         with warnings.catch_warnings():
             # scikit-learn warns once per estimator; one ModelVersionWarning below says it.
@@ -324,20 +429,24 @@ def load_model(path: str | os.PathLike) -> tuple[Any, dict]:
             f"{path}: cannot be read as a model ({type(exc).__name__}: {exc}); the file is "
             "truncated, corrupt, or not a joblib file"
         ) from exc
-    if not (hasattr(pipeline, "predict") and hasattr(pipeline, "classes_")):
-        raise ModelFileError(
-            f"{path}: holds a {type(pipeline).__name__}, not a fitted classifier (an object "
-            "with predict and classes_)"
-        )
-    if meta is None:
-        meta = getattr(pipeline, "sersk_metadata_", None) or {
-            "format": "joblib", "format_version": None, "pipeline": None,
-            "classes": [_plain(c) for c in pipeline.classes_], "corpora": [],
-            "n_train": None, "metrics": {}, "sample_rate": sample_rate_of(pipeline),
-            "created": None, "versions": {},
-        }
-    _warn_versions(path, meta)
-    return pipeline, meta
+    return pipeline
+
+
+def _new_temporary_file(path: Path) -> tuple[int, str]:
+    """A new file next to ``path``, to be renamed over it: (descriptor, name).
+
+    Created with mode ``0o666``, less the umask as for any new file: ``tempfile.mkstemp``
+    would make it ``0o600``, but a model holds no secret, and a model shared with a group or a
+    server should be readable as the user's umask says. ``O_EXCL`` never follows a link.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: no free name for a temporary file")
 
 
 def _plain(value: Any) -> Any:

@@ -11,9 +11,13 @@ answers ``POST /invocations`` with the emotion of each clip::
     {"dataframe_records": [{"audio_base64": "<base64 of a WAV/FLAC/OGG file>"},
                            {"path": "/data/clip.wav"}]}
 
+(``path`` rows only where the model is served with allowed folders; see Safety below).
+
 This module does not import MLflow (MLflow imports it): everything that talks to MLflow is in
-:mod:`sersk.tracking`. The serving environment needs sersk and the libraries the pipeline was
-saved with; ``--env-manager local`` serves from the current environment.
+:mod:`sersk.tracking`, but for the exceptions the model MLflow loads raises, so that the
+scoring server answers them in one line. The serving environment needs sersk and the
+libraries the pipeline was saved with; ``--env-manager local`` serves from the current
+environment.
 
 Input
 -----
@@ -22,7 +26,8 @@ A DataFrame (or what MLflow turns a request into: ``dataframe_split`` or
 
 - ``audio_base64``: the bytes of an audio file (WAV, FLAC, OGG, AIFF …), base64-encoded; for
   clients elsewhere. ``bytes`` values are taken as the file's bytes themselves;
-- ``path``: an audio file on the server's file system;
+- ``path``: an audio file on the server's file system, inside one of the folders of the
+  ``allowed_folders`` setting (none by default: every ``path`` row is refused);
 
 and optionally ``name``, echoed in the ``source`` column of the output.
 
@@ -40,6 +45,33 @@ request can pass its own, as an MLflow inference parameter declared in the signa
 
 or ``loaded.predict(frame, params={"min_confidence": 0.6})`` in Python.
 
+Safety
+------
+The model's settings (its MLflow ``model_config``, saved by
+:func:`sersk.tracking.save_mlflow_model` and replaced like ``min_confidence``) bound what a
+request can make the server do:
+
+- ``allowed_folders`` (list of folders; default none): ``path`` rows are read only from inside
+  these folders, compared after resolving ``..`` and symbolic links (of the folders too, once,
+  when the model loads). Any other path is answered ``"<name>: path not allowed"``, whether or
+  not it exists.
+- ``max_rows`` (default 100): rows per request.
+- ``max_request_mb`` (default 50): megabytes of audio files (``audio_base64``, decoded) per
+  request, counted before anything is decoded.
+- ``max_clip_seconds`` (default 300): seconds of audio per row, read from the file's header
+  before it is decoded; a longer clip gets an error in its row, and so does one that would
+  decode to more samples than that many seconds of 48 kHz stereo (many channels at a high
+  rate). Clips are decoded one at a time, so this bounds the audio in memory at once.
+- ``max_request_seconds`` (default 600): seconds of audio per request, summed the same way.
+
+A request over ``max_rows``, ``max_request_mb`` or ``max_request_seconds`` is refused whole at
+once (HTTP 400) with one line saying which limit and its value. None turns a limit off.
+Through ``mlflow models serve`` every error is answered as one line (``{"error_code": ...,
+"message": ...}``), never a traceback: a failure of the model itself is answered with HTTP
+500 and logged, with its traceback, by the server. The request body is parsed by MLflow before
+sersk sees it, and neither MLflow nor uvicorn limits its size: put a proxy with a body limit
+(nginx ``client_max_body_size``) in front of a server others can reach.
+
 Output
 ------
 A DataFrame with one row per input row: ``source``, ``duration``, ``n_windows``, ``emotion``,
@@ -54,7 +86,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import logging
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -64,16 +99,30 @@ import pandas as pd
 
 from .exceptions import SerskError
 
-__all__ = ["INPUT_COLUMNS", "PARAMS", "EmotionModel", "ServingInputError"]
+__all__ = ["INPUT_COLUMNS", "LIMITS", "PARAMS", "EmotionModel", "ServingInputError"]
 
 #: Columns the pyfunc reads: audio as base64, a path on the server, a name for the output.
 INPUT_COLUMNS = ("audio_base64", "path", "name")
 
 MODEL_FILE = "model.joblib"
+#: The model in the skops format, used instead of MODEL_FILE when the folder holds it.
+SKOPS_MODEL_FILE = "model.skops"
 SETTINGS_FILE = "settings.json"
 
 #: The inference parameters a request may pass (``params``), with their MLflow types.
 PARAMS = {"min_confidence": "double"}
+
+#: The limits on a request, with their defaults (None: no limit); see the module documentation.
+LIMITS = {"max_rows": 100, "max_request_mb": 50.0, "max_clip_seconds": 300.0,
+          "max_request_seconds": 600.0}
+
+#: Every setting of the model's MLflow ``model_config``, with its default.
+CONFIG = {"min_confidence": None, "allowed_folders": None, **LIMITS}
+
+# Decoded samples per second of max_clip_seconds that a clip may hold: 48 kHz stereo.
+_MAX_SAMPLES_PER_SECOND = 2 * 48_000
+
+_logger = logging.getLogger(__name__)
 
 
 class ServingInputError(SerskError, ValueError):
@@ -96,6 +145,17 @@ class EmotionModel:
     min_confidence : float in [0, 1] or None, default=None
         Clips whose confidence is below it are answered ``"uncertain"``, unless a request
         passes its own; None answers every clip.
+    allowed_folders : list of str, str or None, default=None
+        The folders ``path`` rows may name files in, symbolic links resolved; None or empty
+        refuses every ``path`` row.
+    max_rows : int or None, default=100
+        Rows per request.
+    max_request_mb : float or None, default=50.0
+        Megabytes of audio files (``audio_base64``, decoded) per request.
+    max_clip_seconds : float or None, default=300.0
+        Seconds of audio per row, read from the file's header before decoding.
+    max_request_seconds : float or None, default=600.0
+        Seconds of audio per request.
     """
 
     def __init__(
@@ -107,6 +167,11 @@ class EmotionModel:
         window: float = 3.0,
         hop: float = 1.0,
         min_confidence: float | None = None,
+        allowed_folders: list[str] | str | None = None,
+        max_rows: int | None = LIMITS["max_rows"],
+        max_request_mb: float | None = LIMITS["max_request_mb"],
+        max_clip_seconds: float | None = LIMITS["max_clip_seconds"],
+        max_request_seconds: float | None = LIMITS["max_request_seconds"],
     ):
         self.pipeline = pipeline
         self.metadata = metadata or {}
@@ -114,6 +179,19 @@ class EmotionModel:
         self.window = window
         self.hop = hop
         self.min_confidence = min_confidence
+        self.allowed_folders = allowed_folders
+        self.max_rows = max_rows
+        self.max_request_mb = max_request_mb
+        self.max_clip_seconds = max_clip_seconds
+        self.max_request_seconds = max_request_seconds
+        for name in LIMITS:
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float))
+                                          and not isinstance(value, bool) and value > 0):
+                raise ServingInputError(f"{name} must be a positive number or None, got "
+                                        f"{value!r}")
+        # Resolved once: a folder that is a link is followed now, as the paths are later.
+        self._allowed = _resolve_folders(allowed_folders)
 
     def predict(self, model_input: Any, params: dict | None = None) -> pd.DataFrame:
         """The emotion of every row's clip.
@@ -134,8 +212,9 @@ class EmotionModel:
         Raises
         ------
         ServingInputError
-            The input has neither an ``audio_base64`` nor a ``path`` column, or
-            ``min_confidence`` is not a probability.
+            The input has no rows, or neither an ``audio_base64`` nor a ``path`` column,
+            ``min_confidence`` is not a probability, or the request is over ``max_rows``,
+            ``max_request_mb`` or ``max_request_seconds``.
         """
         from .inference import _check_min_confidence, predict_clips
 
@@ -147,20 +226,119 @@ class EmotionModel:
         except ValueError as exc:
             raise ServingInputError(str(exc)) from None
         frame = _as_frame(model_input)
-        sources, names, errors = [], [], {}
-        for i, row in enumerate(_rows(frame)):
-            name = row.get("name") or row.get("path") or f"row {i}"
+        _check_limit("rows", len(frame), self.max_rows, "max_rows", "{:d}")
+        rows = list(_rows(frame))
+        _check_limit("MB of audio", sum(map(_audio_bytes, rows)) / 1e6, self.max_request_mb,
+                     "max_request_mb", "{:.1f}")
+        sources, names, errors, seconds = [], [], {}, 0.0
+        for i, row in enumerate(rows):
+            name = str(row.get("name") or row.get("path") or f"row {i}")
             try:
-                sources.append(_source(row, str(name)))
+                source = _source(row, name, self._allowed)
+                seconds += self._clip_seconds(source, name)
             except ServingInputError as exc:
                 errors[i] = str(exc)
-                sources.append(b"")  # replaced by the error below
-            names.append(str(name))
-        table = predict_clips(self.pipeline, sources, names=names, long_clip=self.long_clip,
-                              window=self.window, hop=self.hop, min_confidence=min_confidence)
+            else:
+                sources.append(source)
+            names.append(name)
+        _check_limit("seconds of audio", seconds, self.max_request_seconds,
+                     "max_request_seconds", "{:.0f}")
+        # Only the rows that passed are decoded; the others get their error in place.
+        good = [i for i in range(len(rows)) if i not in errors]
+        table = predict_clips(self.pipeline, sources, names=[names[i] for i in good],
+                              long_clip=self.long_clip, window=self.window, hop=self.hop,
+                              min_confidence=min_confidence)
+        table = table.set_axis(good).reindex(range(len(rows)))
+        table["source"] = names
+        table["n_windows"] = table["n_windows"].fillna(0).astype(int)
         for i, message in errors.items():
             table.loc[i, "error"] = message
         return _json_safe(table)
+
+    def _clip_seconds(self, source: Any, name: str) -> float:
+        """The clip's duration from its header, checked against ``max_clip_seconds``."""
+        header = _header(source)
+        if header is None:
+            return 0.0  # not readable as audio: decoding says why, in the row
+        seconds, n_samples = header
+        limit = self.max_clip_seconds
+        if limit is not None and seconds > limit:
+            raise ServingInputError(
+                f"{name}: {seconds:.0f} s of audio, over this server's limit of {limit:g} s "
+                "per clip (max_clip_seconds)"
+            )
+        # Many channels at a high rate (a well-compressed FLAC of silence) decode to far more
+        # than their seconds suggest: at most what a stereo 48 kHz clip of the limit holds.
+        if limit is not None and n_samples > limit * _MAX_SAMPLES_PER_SECOND:
+            raise ServingInputError(
+                f"{name}: {n_samples * 4 / 1e6:.1f} MB once decoded, over this server's limit "
+                f"of {limit * _MAX_SAMPLES_PER_SECOND * 4 / 1e6:.1f} MB per clip (that of "
+                "max_clip_seconds of 48 kHz stereo)"
+            )
+        return seconds
+
+
+def _audio_bytes(row: dict) -> float:
+    """Bytes of the row's audio file, known before decoding: base64 is 4/3 of what it holds."""
+    audio = row.get("audio_base64")
+    if isinstance(audio, str):
+        return len(audio) * 3 / 4
+    if isinstance(audio, (bytes, bytearray, memoryview)):
+        return len(audio)
+    return 0
+
+
+def _check_limit(what: str, value: float, limit: float | None, setting: str, fmt: str) -> None:
+    if limit is not None and value > limit:
+        raise ServingInputError(
+            f"the request holds {fmt.format(value)} {what}, over this server's limit of "
+            f"{limit:g} per request ({setting})"
+        )
+
+
+def _header(source: Any) -> tuple[float, int] | None:
+    """Seconds and samples (all channels) a file's header declares, without decoding it.
+
+    None when it cannot be read: not audio, or no such file (decoding says which).
+    """
+    import io
+
+    import soundfile as sf
+
+    try:
+        info = sf.info(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except Exception:  # noqa: BLE001 -- not audio (or no such file): decoding reports it
+        return None
+    if not info.samplerate or not math.isfinite(info.duration):
+        return None
+    return float(info.duration), int(info.frames) * int(info.channels)
+
+
+def _resolve_folders(folders: list[str] | str | None) -> tuple[str, ...]:
+    if folders is None:
+        return ()
+    if isinstance(folders, (str, os.PathLike)):
+        folders = [folders]
+    if not isinstance(folders, (list, tuple)) or not all(
+            isinstance(f, (str, os.PathLike)) and os.fspath(f) for f in folders):
+        raise ServingInputError(f"allowed_folders must be a list of folders, got {folders!r}")
+    return tuple(os.path.realpath(f) for f in folders)
+
+
+def _allowed_path(path: Any, name: str, allowed: tuple[str, ...]) -> str:
+    """The path with links resolved, if it lies in an allowed folder; else refused.
+
+    The refusal says nothing of the path (whether it exists, what it is), so that a request
+    cannot probe the server's files.
+    """
+    try:
+        resolved = os.path.realpath(os.fspath(path))
+        inside = any(os.path.commonpath([resolved, folder]) == folder for folder in allowed)
+    except (TypeError, ValueError):  # not a path, a NUL byte, or another drive
+        inside = False
+    if not inside:
+        raise ServingInputError(f"{name}: path not allowed")
+    return resolved
 
 
 def _json_safe(table: pd.DataFrame) -> pd.DataFrame:
@@ -172,6 +350,20 @@ def _json_safe(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_frame(model_input: Any) -> pd.DataFrame:
+    frame = _table(model_input)
+    # MLflow drops the columns its signature does not declare: an empty request and one of
+    # other columns both arrive as an empty table.
+    if not {"audio_base64", "path"} & set(frame.columns):
+        raise ServingInputError(
+            "the input has neither an 'audio_base64' column (base64 of an audio file) nor a "
+            "'path' column (an audio file on the server), or no rows"
+        )
+    if len(frame) == 0:
+        raise ServingInputError("the request holds no rows")
+    return frame
+
+
+def _table(model_input: Any) -> pd.DataFrame:
     if isinstance(model_input, pd.DataFrame):
         frame = model_input
     elif isinstance(model_input, dict):
@@ -182,11 +374,6 @@ def _as_frame(model_input: Any) -> pd.DataFrame:
         raise ServingInputError(
             f"expected a table of rows with an 'audio_base64' or 'path' column, got "
             f"{type(model_input).__name__}"
-        )
-    if not {"audio_base64", "path"} & set(frame.columns):
-        raise ServingInputError(
-            "the input has neither an 'audio_base64' column (base64 of an audio file) nor a "
-            "'path' column (an audio file on the server)"
         )
     return frame
 
@@ -205,7 +392,7 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
-def _source(row: dict, name: str) -> Any:
+def _source(row: dict, name: str, allowed: tuple[str, ...]) -> Any:
     audio, path = row.get("audio_base64"), row.get("path")
     if audio is not None and path is not None:
         raise ServingInputError(f"{name}: give 'audio_base64' or 'path', not both")
@@ -220,24 +407,77 @@ def _source(row: dict, name: str) -> Any:
         except (binascii.Error, ValueError):
             raise ServingInputError(f"{name}: 'audio_base64' is not valid base64") from None
     if path is not None:
-        return os.fspath(path)
+        return _allowed_path(path, name, allowed)
     raise ServingInputError(f"{name}: the row has neither 'audio_base64' nor 'path'")
 
 
 def _load_pyfunc(data_path: str, model_config: dict | None = None) -> EmotionModel:
     """MLflow's entry point: the model from the folder :func:`sersk.tracking` wrote.
 
-    ``model_config`` is the MLflow model configuration: ``min_confidence``, as saved or as
-    replaced by ``mlflow.pyfunc.load_model(..., model_config=...)``.
+    ``model_config`` is the MLflow model configuration (:data:`CONFIG`: ``min_confidence``,
+    ``allowed_folders`` and the limits), as saved or as replaced by
+    ``mlflow.pyfunc.load_model(..., model_config=...)`` or ``$MLFLOW_PYFUNC_INFERENCE_CONFIG``.
+    A ``model.joblib`` is unpickled, which runs code from it: serve only trusted models (a
+    ``model.skops`` loads without that risk).
     """
     from .persistence import load_model
 
     folder = Path(data_path)
-    pipeline, metadata = load_model(folder / MODEL_FILE)
+    model_file = folder / SKOPS_MODEL_FILE
+    pipeline, metadata = load_model(model_file if model_file.exists() else folder / MODEL_FILE)
     settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
     config = dict(model_config or {})
-    unknown = sorted(set(config) - set(PARAMS))
+    unknown = sorted(set(config) - set(CONFIG))
     if unknown:
         raise ServingInputError(f"model_config: unknown setting(s) {', '.join(unknown)}; the "
-                                f"model takes {', '.join(PARAMS)}")
-    return EmotionModel(pipeline, metadata, **settings, **config)
+                                f"model takes {', '.join(CONFIG)}")
+    return _ServedModel(pipeline, metadata, **settings, **config)
+
+
+class _ServedModel(EmotionModel):
+    """The model as MLflow loads it: errors become one-line answers, never tracebacks.
+
+    MLflow's scoring server answers an exception that is not an ``MlflowException`` with its
+    traceback (server paths included), and prefixes an ``MlflowException``'s message with the
+    whole request; these errors keep their one line.
+    """
+
+    def predict(self, model_input: Any, params: dict | None = None) -> pd.DataFrame:
+        bad_request, failure = _answer_types()
+        try:
+            return super().predict(model_input, params)
+        except ServingInputError as exc:
+            raise bad_request(str(exc)) from None
+        except Exception as exc:
+            _logger.exception("sersk: the model failed on a request")
+            raise failure("the model failed on this request; the server's log says why"
+                          ) from exc
+
+
+@functools.cache
+def _answer_types() -> tuple[type, type]:
+    """Errors that are also MLflow exceptions with a fixed message (MLflow imports this lazily)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
+
+    class OneLine(MlflowException):
+        # The scoring server rewrites ``message`` to prefix the request's data (many lines,
+        # the audio included): the first message set is the one answered.
+        @property
+        def message(self) -> str:
+            return self._one_line
+
+        @message.setter
+        def message(self, value: str) -> None:
+            if not hasattr(self, "_one_line"):
+                self._one_line = " ".join(str(value).split())
+
+    class ServedInputError(ServingInputError, OneLine):
+        def __init__(self, message: str):
+            OneLine.__init__(self, message, error_code=INVALID_PARAMETER_VALUE)
+
+    class ServedModelError(SerskError, OneLine):
+        def __init__(self, message: str):
+            OneLine.__init__(self, message, error_code=INTERNAL_ERROR)
+
+    return ServedInputError, ServedModelError

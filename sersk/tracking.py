@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -368,6 +368,8 @@ def save_mlflow_model(
     window: float = 3.0,
     hop: float = 1.0,
     min_confidence: float | None = None,
+    allowed_folders: Sequence[str | os.PathLike] | None = None,
+    limits: Mapping[str, float | None] | None = None,
     pip_requirements: list[str] | None = None,
     extra_pip_requirements: list[str] | None = None,
 ) -> str:
@@ -381,7 +383,9 @@ def save_mlflow_model(
     ----------
     model : fitted classifier, or str or os.PathLike
         A fitted pipeline from audio to emotions, or a model file written by
-        :func:`sersk.persistence.save_model` (stored as it is, metadata included).
+        :func:`sersk.persistence.save_model` (stored as it is, metadata included; a
+        ``.skops`` file is served without unpickling anything, a joblib file is unpickled
+        when the server loads it: serve only trusted ones).
     path : str or os.PathLike
         The folder to create; it must not exist.
     metadata : mapping, default=None
@@ -396,6 +400,15 @@ def save_mlflow_model(
         model configuration: loading may replace it (``model_config=``, or
         ``$MLFLOW_PYFUNC_INFERENCE_CONFIG`` for ``mlflow models serve``) and a request may pass
         its own (``"params": {"min_confidence": 0.6}``); see :mod:`sersk.serving`.
+    allowed_folders : sequence of str or os.PathLike, default=None
+        The folders whose files requests may name in ``path`` rows (symbolic links
+        resolved); by default none, and every ``path`` row is refused. Stored in the model
+        configuration like ``min_confidence``, so that a server can set its own
+        (``MLFLOW_PYFUNC_INFERENCE_CONFIG='{"allowed_folders": ["/data/clips"]}'``).
+    limits : mapping, default=None
+        Limits on a request replacing the defaults of :data:`sersk.serving.LIMITS`
+        (``max_rows``, ``max_request_mb``, ``max_clip_seconds``, ``max_request_seconds``;
+        None turns one off). Stored in the model configuration too.
     pip_requirements : list of str, default=None
         Requirements of the serving environment; by default sersk and the versions of
         scikit-learn, numpy and the other libraries installed here. Only environments MLflow
@@ -415,11 +428,21 @@ def save_mlflow_model(
     """
     import mlflow.pyfunc
 
+    from ._skops import is_skops
     from .inference import _check_min_confidence
     from .persistence import library_versions, load_model, save_model
-    from .serving import MODEL_FILE, SETTINGS_FILE
+    from .serving import LIMITS, MODEL_FILE, SETTINGS_FILE, SKOPS_MODEL_FILE, EmotionModel
 
     _check_min_confidence(min_confidence)
+    unknown = sorted(set(limits or {}) - set(LIMITS))
+    if unknown:
+        raise ValueError(f"limits: unknown limit(s) {', '.join(unknown)}; the limits are "
+                         f"{', '.join(LIMITS)}")
+    config = {"min_confidence": min_confidence,
+              "allowed_folders": None if allowed_folders is None else [
+                  os.fspath(f) for f in allowed_folders],
+              **LIMITS, **dict(limits or {})}
+    EmotionModel(None, **config)  # checks the settings before anything is written
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists; MLflow writes a model into a new folder")
@@ -428,7 +451,8 @@ def save_mlflow_model(
         data.mkdir()
         if isinstance(model, (str, os.PathLike)):
             pipeline, _ = load_model(model)  # checks that it loads here before copying it
-            shutil.copyfile(model, data / MODEL_FILE)
+            name = SKOPS_MODEL_FILE if is_skops(Path(model)) else MODEL_FILE
+            shutil.copyfile(model, data / name)
         else:
             pipeline = model
             save_model(pipeline, data / MODEL_FILE, **dict(metadata or {}))
@@ -449,7 +473,8 @@ def save_mlflow_model(
                 signature=_serving_signature(list(pipeline.classes_)),
                 # MLflow's model configuration, so that loading can replace it (model_config=,
                 # $MLFLOW_PYFUNC_INFERENCE_CONFIG) and a request can pass its own (params).
-                model_config={"min_confidence": min_confidence},
+                # Every setting is stored, even when None: MLflow replaces only saved keys.
+                model_config=config,
                 input_example=_serving_example(),
                 pip_requirements=pip_requirements,
                 extra_pip_requirements=extra_pip_requirements,

@@ -46,7 +46,8 @@ def mlflow_model(tmp_path_factory):
 
 def test_pyfunc_predicts_from_base64_and_paths(mlflow_model, tmp_path):
     folder, model, frame = mlflow_model
-    loaded = mlflow_pyfunc.load_model(str(folder))
+    loaded = mlflow_pyfunc.load_model(str(folder),
+                                      model_config={"allowed_folders": [str(tmp_path)]})
     clips = list(frame["audio"][:2])
     path = tmp_path / "clip.wav"
     save_audio(path, *clips[1], subtype="FLOAT")
@@ -150,6 +151,8 @@ def test_pyfunc_min_confidence_from_params_saved_setting_and_model_config(mlflow
     monkeypatch.delenv("MLFLOW_PYFUNC_INFERENCE_CONFIG")
     with pytest.raises(ServingInputError, match="unknown setting"):
         _load_pyfunc(str(folder / "data" / "sersk"), {"threshold": 0.5})
+    with pytest.raises(ServingInputError, match="max_rows must be a positive number"):
+        _load_pyfunc(str(folder / "data" / "sersk"), {"max_rows": 0})
     with pytest.raises(ValueError, match="min_confidence must be a probability"):
         save_mlflow_model(model, tmp_path / "bad", min_confidence=2)
 
@@ -188,10 +191,18 @@ def test_mlflow_models_serve_answers_rest_requests(mlflow_model, tmp_path):
     folder, model, frame = mlflow_model
     port = free_port()
     log = open(tmp_path / "serve.log", "w")
+    # The server's own settings: one folder its requests may read, and a small row limit.
+    clips_folder = tmp_path / "clips"
+    clips_folder.mkdir()
+    save_audio(clips_folder / "inside.wav", *frame["audio"][0], subtype="FLOAT")
+    save_audio(tmp_path / "outside.wav", *frame["audio"][0], subtype="FLOAT")
+    (clips_folder / "link.wav").symlink_to(tmp_path / "outside.wav")
+    env = {**repo_env(), "MLFLOW_PYFUNC_INFERENCE_CONFIG": json.dumps(
+        {"allowed_folders": [str(clips_folder)], "max_rows": 3})}
     server = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(folder),
          "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-        stdout=log, stderr=subprocess.STDOUT, env=repo_env(), start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/ping", timeout=90, process=server)
@@ -226,7 +237,23 @@ def test_mlflow_models_serve_answers_rest_requests(mlflow_model, tmp_path):
         assert row["emotion"] == "uncertain" and row[f"proba_{model.classes_[0]}"] is not None
 
         status, answer = post(url, {"dataframe_split": {"columns": ["audio"], "data": [["x"]]}})
-        assert status == 400 and "neither an 'audio_base64' column" in json.dumps(answer)
+        assert status == 400 and "neither an 'audio_base64' column" in answer["message"]
+        assert "stack_trace" not in answer and "\n" not in answer["message"]
+
+        status, answer = post(url, {"dataframe_records": [
+            {"path": str(clips_folder / "inside.wav")},
+            {"path": str(tmp_path / "outside.wav")},
+            {"path": str(clips_folder / "link.wav")},
+        ]})
+        assert status == 200
+        inside, outside, link = answer["predictions"]
+        assert inside["error"] is None and inside["emotion"] == model.predict(clips[:1])[0]
+        assert outside["error"] == f"{tmp_path / 'outside.wav'}: path not allowed"
+        assert link["error"] == f"{clips_folder / 'link.wav'}: path not allowed"
+
+        status, answer = post(url, {"dataframe_records": [{"path": "/etc/passwd"}] * 4})
+        assert status == 400 and answer["message"] == (
+            "the request holds 4 rows, over this server's limit of 3 per request (max_rows)")
     finally:
         stop(server)
         log.close()

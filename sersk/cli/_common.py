@@ -11,6 +11,11 @@ from ..exceptions import SerskError
 SYNTHETIC = "synthetic"
 DATA_HOME_ENV = "SERSK_DATA_HOME"
 
+#: The help of the MODEL argument of the commands that load a model.
+MODEL_HELP = ("a model saved by 'sersk train'. A .joblib file is a pickle, which runs code "
+              "when loaded: use only joblib files from a trusted source; a .skops file "
+              "loads without running code from the file")
+
 
 class CommandError(SerskError):
     """A problem the user can fix (a missing file, a bad option value): exit status 1."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sersk
 
-from ._common import command, load_model_file, note
+from ._common import MODEL_HELP, command, load_model_file, note
 
 
 def add_parser(commands) -> None:
@@ -22,7 +22,7 @@ def add_parser(commands) -> None:
         "example:\n"
         "  sersk demo ser.joblib --port 8501",
     )
-    parser.add_argument("model", metavar="MODEL", help="a model saved by 'sersk train'")
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on; 0.0.0.0 for every interface (default: "
                         "%(default)s)")

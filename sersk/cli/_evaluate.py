@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ._common import (
+    MODEL_HELP,
     SYNTHETIC,
     CommandError,
     add_data_options,
@@ -35,7 +36,7 @@ def add_parser(commands) -> None:
         "  sersk evaluate ser.joblib --corpus emodb --data-home ~/corpora\n"
         "  sersk evaluate ser.joblib --corpus crema-d --format json --confusion crema.png",
     )
-    parser.add_argument("model", metavar="MODEL", help="a model saved by 'sersk train'")
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("--format", choices=["table", "json"], default="table",
                         help="output format (default: %(default)s)")
     parser.add_argument("--confusion", metavar="PNG", default=None,

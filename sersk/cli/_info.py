@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..exceptions import SerskError
-from ._common import CommandError, command, load_model_file, note
+from ._common import CommandError, command
 
 
 def add_info_parser(commands) -> None:
@@ -16,8 +16,12 @@ def add_info_parser(commands) -> None:
         "Show what a saved model is: its pipeline, emotions, training corpora and size,\n"
         "cross-validation scores, when it was saved and with which versions of sersk and\n"
         "its libraries (those that differ from the installed ones are marked). The file is\n"
-        "not unpickled, so this works on models that do not load here, and is safe on files\n"
-        "you do not trust.",
+        "never unpickled nor loaded, whatever it holds, so this works on models that do not\n"
+        "load here and runs no code from the file. What it shows is what the file says of\n"
+        "itself, unverified. A joblib (pickle) model runs code when 'sersk predict',\n"
+        "'evaluate', 'demo' or a server load it: use only joblib files from a trusted\n"
+        "source. A .skops model loads without running code from the file; info lists the\n"
+        "types it names that sersk does not trust (such a file is refused).",
     )
     parser.add_argument("model", metavar="MODEL", help="a model saved by 'sersk train'")
     parser.add_argument("--json", action="store_true", help="print the metadata as JSON")
@@ -46,14 +50,50 @@ def cmd_info(args: argparse.Namespace) -> int:
     except SerskError as exc:
         if not path.is_file() or "no sersk metadata" not in str(exc):
             raise
-        # A plain joblib file: the little it says about itself needs unpickling.
-        note(f"{path} is a plain joblib file without sersk metadata; loading it to see more")
-        _, meta = load_model_file(args.model)
+        # Never unpickled: what a plain pickle says of itself is only known by running it.
+        from .. import _skops
+
+        skops = _skops.is_skops(path)
+        note = "a skops file without sersk metadata" if skops else _NO_METADATA
+        if args.json:
+            print(json.dumps({"format": "skops" if skops else None, "note": note}, indent=2))
+        else:
+            print(f"{path} ({_size(path.stat().st_size)}): {note}")
+            if skops:
+                print(_trust_line(path))
+        return 0
     if args.json:
         print(json.dumps(meta, indent=2, ensure_ascii=False))
         return 0
     print(_info_text(path, meta, library_versions()))
     return 0
+
+
+_NO_METADATA = (
+    "no sersk metadata: a plain joblib or pickle file, or not a model at all. sersk info "
+    "does not unpickle it, since unpickling runs code from the file: load it only if you "
+    "trust its source."
+)
+
+
+def _trust_line(path: Path) -> str:
+    """What the format lets info claim about the file, without loading it."""
+    from .. import _skops
+
+    if not _skops.is_skops(path):
+        return ("file       joblib (pickle): loading it runs code from the file, so load it "
+                "only if you trust its source")
+    try:
+        outside = _skops.untrusted_types(path)
+    except ImportError:
+        return "file       skops (install skops to check the types it names)"
+    except Exception as exc:  # noqa: BLE001 -- a corrupt archive, in skops's many ways
+        return f"file       skops, unreadable ({type(exc).__name__}): load_model refuses it"
+    if outside:
+        return ("file       skops, naming types outside sersk's allow-list, so load_model "
+                f"refuses it: {', '.join(outside)}")
+    return ("file       skops: every type it names is in sersk's allow-list, so it loads "
+            "without running code from the file")
 
 
 def _info_text(path: Path, meta: dict, installed: dict) -> str:
@@ -66,6 +106,8 @@ def _info_text(path: Path, meta: dict, installed: dict) -> str:
     size = path.stat().st_size
     lines = [
         f"{path} ({_size(size)}, saved {meta.get('created') or 'at an unknown time'})",
+        _trust_line(path),
+        "metadata   below as the file states it, unverified",
         f"pipeline   {name or 'unknown'}{summary}",
         f"emotions   {', '.join(map(str, meta.get('classes', [])))}",
         f"rate       {meta.get('sample_rate', '?')} Hz",

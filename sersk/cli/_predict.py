@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..exceptions import SerskError
 from ._common import (
+    MODEL_HELP,
     CommandError,
     add_window_options,
     command,
@@ -37,7 +38,7 @@ def add_parser(commands) -> None:
         "  sersk predict ser.joblib recordings/ --format csv -o predictions.csv\n"
         "  sersk predict ser.joblib interview.flac --timeline --plot interview.png",
     )
-    parser.add_argument("model", metavar="MODEL", help="a model saved by 'sersk train'")
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("inputs", nargs="+", metavar="FILE_OR_FOLDER",
                         help="audio files, or folders to search for them")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table",

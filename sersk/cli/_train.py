@@ -57,7 +57,11 @@ def add_parser(commands) -> None:
                         help="the named pipeline to train, such as handcrafted-svm ('sersk "
                         "pipelines' lists them)")
     parser.add_argument("-o", "--output", metavar="MODEL", default=None,
-                        help="where to save the model (default: <pipeline>.joblib)")
+                        help="where to save the model (default: <pipeline>.joblib). A name "
+                        "ending in .skops writes the skops format, which loads without "
+                        "running code from the file (classic pipelines only; needs the skops "
+                        "extra); .joblib files run code when loaded: share them only with "
+                        "people who trust you")
     parser.add_argument("--config", metavar="FILE", default=None,
                         help="TOML or JSON file with the training settings")
     parser.add_argument("--set", action="append", metavar="PARAM=VALUE", default=None,
