@@ -11,6 +11,8 @@ from pathlib import Path
 from ..exceptions import SerskError
 from ._common import (
     CommandError,
+    adaptation_note,
+    add_adaptation_options,
     add_window_options,
     command,
     error,
@@ -51,7 +53,31 @@ def add_parser(commands) -> None:
                         help="draw the emotion over time: a .png file for one input, else a "
                         "folder receiving <file name>.png per input")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_output_restriction(parser)
+    add_adaptation_options(parser, per=False)
     parser.set_defaults(handler=run)
+
+
+def add_output_restriction(parser: argparse.ArgumentParser) -> None:
+    """``--emotions``: the output restricted to some of the model's emotions."""
+    parser.add_argument("--emotions", nargs="+", metavar="EMOTION", default=None,
+                        help="choose among these emotions only (their probabilities "
+                        "renormalised to sum to one); default: every emotion of the model")
+
+
+def adapted_model(model, inputs: list, args: argparse.Namespace):
+    """The model adapted to the files given (--adapt), saying so; else the model."""
+    from ..inference import adapt_to_clips
+
+    if not args.adapt:
+        return model
+    try:
+        model = adapt_to_clips(model, inputs, min_clips=args.min_clips, fallback=args.fallback)
+    except ValueError as exc:  # too few clips, or a model without a scaler
+        raise CommandError(f"--adapt: {exc} (on the command line: --fallback, "
+                           "--min-clips N)") from None
+    note(adaptation_note(True) + f" ({len(inputs)} file(s))")
+    return model
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
             inputs.append(item)  # missing files get their error row
     if not inputs:
         raise CommandError("no audio files to predict")
+    model = adapted_model(model, inputs, args)
+    if args.emotions:
+        _check_emotions(model, args.emotions)
     plot_file = plot_dir = None
     if args.plot:
         if args.plot.lower().endswith(".png"):
@@ -85,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         tables = []
         for path in _maybe_progress(inputs, show_progress(args) and len(inputs) > 1):
             try:
-                timeline = predict_timeline(model, path, window=args.window, hop=args.hop)
+                timeline = predict_timeline(model, path, window=args.window, hop=args.hop,
+                                            emotions=args.emotions)
             except SerskError as exc:
                 error(str(exc))
                 n_failed += 1
@@ -106,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
             table = None
     if not args.timeline:
         table = predict_clips(model, inputs, long_clip=args.long, window=args.window,
-                              hop=args.hop, progress=show_progress(args) and len(inputs) > 1)
+                              hop=args.hop, progress=show_progress(args) and len(inputs) > 1,
+                              emotions=args.emotions)
         failed = table["error"].notna()
         for message in table.loc[failed, "error"]:
             error(message)
@@ -117,6 +148,16 @@ def run(args: argparse.Namespace) -> int:
         note(f"{n_failed} of {len(inputs)} file(s) could not be classified")
         return 1
     return 0
+
+
+def _check_emotions(model, emotions: list[str]) -> None:
+    from ..models import UnknownEmotionError, check_emotions
+
+    try:
+        check_emotions(model.classes_, emotions)
+    except UnknownEmotionError as exc:
+        raise CommandError(f"--emotions: {exc}") from None
+    note(f"choosing among {', '.join(emotions)} only (--emotions)")
 
 
 def _maybe_progress(items: list, progress: bool):

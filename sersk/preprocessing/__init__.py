@@ -8,7 +8,13 @@
   speakers as domains. Neither is part of a named pipeline by default.
 """
 
-from ._domain import DEFAULT_MIN_CLIPS, DomainStandardScaler, DomainTooSmallError, adapt_pipeline
+from ._domain import (
+    DEFAULT_MIN_CLIPS,
+    DomainStandardScaler,
+    DomainTooSmallError,
+    adapt_pipeline,
+    fit_domain,
+)
 from ._speaker import SpeakersMissingError, SpeakerStandardScaler, standardize_per_speaker
 
 __all__ = [
@@ -18,5 +24,6 @@ __all__ = [
     "SpeakerStandardScaler",
     "SpeakersMissingError",
     "adapt_pipeline",
+    "fit_domain",
     "standardize_per_speaker",
 ]

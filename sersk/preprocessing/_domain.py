@@ -11,7 +11,9 @@ sersk labels them so (see :mod:`sersk.model_selection`).
 :class:`DomainStandardScaler` does it for any grouping (metadata ``domains``);
 :class:`~sersk.preprocessing.SpeakerStandardScaler` is the same rule with the speakers as
 domains (metadata ``speakers``). :func:`adapt_pipeline` puts one in place of a pipeline's
-``StandardScaler``, fitted or not, so a saved model can be adapted without retraining.
+``StandardScaler``, fitted or not, so a saved model can be adapted without retraining;
+:func:`fit_domain` gives a fitted model the statistics of one new domain's clips, after which
+it predicts clip by clip.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "DomainStandardScaler",
     "DomainTooSmallError",
     "adapt_pipeline",
+    "fit_domain",
 ]
 
 #: Fewest clips a new domain needs for its own statistics: the mean and standard deviation of
@@ -100,8 +103,9 @@ class _GroupStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             elif self.fallback:
                 mean, scale = self.mean_, self.scale_
             else:
+                name = group.item() if isinstance(group, np.generic) else group
                 raise DomainTooSmallError(
-                    f"{self._group} {group!r} has {int(rows.sum())} clip(s), fewer than "
+                    f"{self._group} {name!r} has {int(rows.sum())} clip(s), fewer than "
                     f"min_clips={self.min_clips}: too few to estimate its own statistics. "
                     f"Give more clips of this {self._group} together, or set fallback=True "
                     "to standardise it with the training statistics instead"
@@ -302,19 +306,10 @@ def adapt_pipeline(
     """
     from sklearn.pipeline import Pipeline
 
-    steps = getattr(model, "steps", None)
-    if not isinstance(model, Pipeline) or steps is None:
-        raise ValueError(f"adaptation replaces a pipeline's StandardScaler step; got a "
-                         f"{type(model).__name__}, not a Pipeline")
-    names = [name for name, _ in steps]
-    scalers = [name for name, step in steps if type(step) is StandardScaler]
-    if not scalers:
-        raise ValueError(
-            "adaptation standardises the features per domain in place of the pipeline's "
-            f"StandardScaler, and this pipeline has none (its steps: {', '.join(names)})"
-        )
-    name = "scaler" if "scaler" in scalers else scalers[0]
-    old = dict(steps)[name]
+    index, old = _scaler_step(model)
+    steps = model.steps
+    if isinstance(old, DomainStandardScaler):
+        return model
     new = DomainStandardScaler(with_mean=old.with_mean, with_std=old.with_std,
                                min_clips=min_clips, fallback=fallback)
     if hasattr(old, "scale_") or hasattr(old, "mean_"):
@@ -329,8 +324,109 @@ def adapt_pipeline(
         new.domain_scale_ = np.zeros((0, n))
     adapted = clone(model) if not _is_fitted(model) else Pipeline(
         [(n, s) for n, s in steps], memory=model.memory, verbose=model.verbose)
-    adapted.steps[names.index(name)] = (name, new)
+    adapted.steps[index] = (steps[index][0], new)
     return adapted
+
+
+def _scaler_step(model: Any) -> tuple[int, Any]:
+    """Position and step of the pipeline's scaler (``scaler``, else the first StandardScaler
+    or per-group scaler)."""
+    steps = getattr(model, "steps", None)
+    if steps is None:
+        raise ValueError(f"adaptation standardises a pipeline's features per domain; got a "
+                         f"{type(model).__name__}, not a Pipeline")
+    kinds = (StandardScaler, _GroupStandardScaler)
+    found = [i for i, (_, step) in enumerate(steps) if isinstance(step, kinds)]
+    named = [i for i in found if steps[i][0] == "scaler"]
+    if not found:
+        raise ValueError(
+            "adaptation standardises the features per domain in place of the pipeline's "
+            f"StandardScaler, and this pipeline has none (its steps: "
+            f"{', '.join(name for name, _ in steps)})"
+        )
+    i = (named or found)[0]
+    return i, steps[i][1]
+
+
+def fit_domain(
+    model: Any, X: Any, *, min_clips: int = DEFAULT_MIN_CLIPS, fallback: bool = False
+) -> Any:
+    """A copy of a fitted pipeline that standardises with the statistics of one new domain.
+
+    The clips ``X`` (unlabelled, all from the new domain: one microphone, room, session or
+    speaker) go through the steps before the pipeline's scaler; the mean and standard
+    deviation of their features replace the scaler's training statistics in a copy of the
+    model. The copy then predicts any clip of that domain, one at a time or together
+    (**transductive**: its predictions depend on ``X``). Nothing is retrained.
+
+    Parameters
+    ----------
+    model : fitted sklearn.pipeline.Pipeline
+        Holding a fitted :class:`~sklearn.preprocessing.StandardScaler` (or
+        :class:`DomainStandardScaler`) step: the one named ``scaler``, else the first.
+    X : list or array-like of length n_clips
+        The new domain's clips, as the pipeline takes them.
+    min_clips : int, default=10
+        Fewest clips to estimate the domain's statistics from.
+    fallback : bool, default=False
+        With fewer clips, return the model unchanged (its training statistics) instead of
+        raising.
+
+    Returns
+    -------
+    adapted : sklearn.pipeline.Pipeline
+        A new pipeline sharing every step with ``model`` but the scaler, or ``model`` itself
+        when it falls back.
+
+    Raises
+    ------
+    DomainTooSmallError
+        Fewer than ``min_clips`` clips and ``fallback`` is False.
+    ValueError
+        The pipeline has no scaler step.
+
+    See Also
+    --------
+    adapt_pipeline : The same adaptation for many domains at once, through ``domains=``.
+    sersk.inference.predict_clips : Its ``adapt=True`` calls this on the clips it predicts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sersk.preprocessing import fit_domain
+    >>> X = np.array([[-1.0], [1.0]] * 6)
+    >>> model = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> model = model.fit(X, ["calm", "angry"] * 6)
+    >>> shifted = X + 100.0
+    >>> fit_domain(model, shifted).predict(shifted[:2]).tolist()
+    ['calm', 'angry']
+    """
+    from sklearn.pipeline import Pipeline
+
+    index, scaler = _scaler_step(model)
+    check_is_fitted(scaler)
+    n_clips = len(X)
+    if n_clips < min_clips:
+        if fallback:
+            return model
+        raise DomainTooSmallError(
+            f"{n_clips} clip(s) are too few to estimate the statistics of a new domain "
+            f"(min_clips={min_clips}); give at least {min_clips} clips recorded the same way, "
+            "or fall back to the training statistics (fallback=True)"
+        )
+    features = model[:index].transform(X) if index else X
+    features = np.asarray(features, dtype=float)
+    new = clone(scaler)
+    for name, value in vars(scaler).items():
+        if name.endswith("_") and not name.startswith("_"):
+            setattr(new, name, value)
+    new.mean_, new.scale_ = _statistics(features, scaler.with_mean, scaler.with_std)
+    steps = list(model.steps)
+    steps[index] = (steps[index][0], new)
+    return Pipeline(steps, memory=model.memory, verbose=model.verbose)
 
 
 def _is_fitted(model: Any) -> bool:
