@@ -69,9 +69,13 @@ class _GroupStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         "fallback": ["boolean"],
     }
 
+    def _require(self, groups: Any, n_rows: int, where: str) -> None:
+        """Raise when the groups are required and missing (after X is validated)."""
+
     def _fit(self, X: Any, groups: np.ndarray | None) -> _GroupStandardScaler:
         self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._require(groups, X.shape[0], "fit")
         self.mean_, self.scale_ = _statistics(X, self.with_mean, self.with_std)
         if groups is None:
             groups = np.array([], dtype=object)
@@ -89,6 +93,7 @@ class _GroupStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def _transform(self, X: Any, groups: np.ndarray | None) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        self._require(groups, X.shape[0], "transform")
         if groups is None:
             return (X - self.mean_) / self.scale_
         groups = self._check_groups(groups, X.shape[0])

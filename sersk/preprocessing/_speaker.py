@@ -174,6 +174,9 @@ class SpeakerStandardScaler(_GroupStandardScaler):
         self.min_clips = min_clips
         self.fallback = fallback
 
+    def _require(self, groups: Any, n_rows: int, where: str) -> None:
+        _check_speakers(groups, n_rows, where)
+
     @property
     def speakers_(self) -> np.ndarray:
         """The training speakers."""
@@ -195,8 +198,7 @@ class SpeakerStandardScaler(_GroupStandardScaler):
         -------
         self : SpeakerStandardScaler
         """
-        n_rows = len(X) if hasattr(X, "__len__") else None
-        return self._fit(X, _check_speakers(speakers, n_rows, "fit"))
+        return self._fit(X, None if speakers is None else np.asarray(speakers))
 
     def transform(self, X: Any, *, speakers: Any = None) -> np.ndarray:
         """Standardise each row with its speaker's statistics.
@@ -213,8 +215,7 @@ class SpeakerStandardScaler(_GroupStandardScaler):
         -------
         X_scaled : ndarray of shape (n_samples, n_features)
         """
-        n_rows = len(X) if hasattr(X, "__len__") else None
-        return self._transform(X, _check_speakers(speakers, n_rows, "transform"))
+        return self._transform(X, None if speakers is None else np.asarray(speakers))
 
     def fit_transform(self, X: Any, y: Any = None, *, speakers: Any = None) -> np.ndarray:
         """Fit, then standardise the same rows (``speakers`` goes to both).
