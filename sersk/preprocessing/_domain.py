@@ -309,7 +309,6 @@ def adapt_pipeline(
     ...     adapted.predict(shifted, domains=["phone"] * 12)[:2].tolist()
     ['calm', 'angry']
     """
-    from sklearn.pipeline import Pipeline
 
     index, old = _scaler_step(model)
     steps = model.steps
@@ -327,8 +326,9 @@ def adapt_pipeline(
         new.domains_ = np.array([], dtype=object)
         new.domain_mean_ = np.zeros((0, n))
         new.domain_scale_ = np.zeros((0, n))
-    adapted = clone(model) if not _is_fitted(model) else Pipeline(
-        [(n, s) for n, s in steps], memory=model.memory, verbose=model.verbose)
+    # The same pipeline class (an imbalanced-learn Pipeline keeps its samplers working).
+    adapted = clone(model) if not _is_fitted(model) else type(model)(
+        list(steps), memory=model.memory, verbose=model.verbose)
     adapted.steps[index] = (steps[index][0], new)
     return adapted
 
@@ -409,7 +409,6 @@ def fit_domain(
     >>> fit_domain(model, shifted).predict(shifted[:2]).tolist()
     ['calm', 'angry']
     """
-    from sklearn.pipeline import Pipeline
 
     index, scaler = _scaler_step(model)
     check_is_fitted(scaler)
@@ -431,7 +430,7 @@ def fit_domain(
     new.mean_, new.scale_ = _statistics(features, scaler.with_mean, scaler.with_std)
     steps = list(model.steps)
     steps[index] = (steps[index][0], new)
-    return Pipeline(steps, memory=model.memory, verbose=model.verbose)
+    return type(model)(steps, memory=model.memory, verbose=model.verbose)
 
 
 def _is_fitted(model: Any) -> bool:
