@@ -295,6 +295,7 @@ _LOCO_COLUMNS = ("test_corpus", "emotions", "n_left_out", "restricted")
 
 
 def _check_per_clip(values: Any, n_samples: int, name: str, what: str) -> np.ndarray | None:
+    """``values`` as an array of one ``what`` per clip (None stays None), or a ValueError."""
     if values is None:
         return None
     values = np.asarray(values)
@@ -321,13 +322,7 @@ def _protocol_label(protocol: str, routes: SpeakerRoutes, domains: Any, corpora:
 
 def _check_speakers_shape(speakers: Any, n_samples: int) -> np.ndarray | None:
     """``speakers`` as an array of one speaker per clip (None stays None), or a ValueError."""
-    if speakers is None:
-        return None
-    speakers = np.asarray(speakers)
-    if speakers.shape != (n_samples,):
-        raise ValueError(f"speakers must hold one speaker per clip: got shape "
-                         f"{speakers.shape} for {n_samples} clips")
-    return speakers
+    return _check_per_clip(speakers, n_samples, "speakers", "speaker")
 
 
 def _fold_row(
