@@ -78,10 +78,10 @@ def add_adaptation_options(parser: argparse.ArgumentParser, *, per: bool) -> Non
 
     group = parser.add_argument_group(
         "adaptation from unlabelled audio (transductive)",
-        "standardise the features of each domain with that domain's own statistics, from its "
-        "unlabelled clips, in place of the training statistics: it removes much of the shift "
-        "that other microphones, rooms, languages and voices cause. Each prediction then "
-        "depends on the other clips of its domain; the output says so.",
+        "standardise the features of each domain with that domain's own statistics, from\n"
+        "its unlabelled clips, in place of the training statistics: it removes much of the\n"
+        "shift that other microphones, rooms, languages and voices cause. Each prediction\n"
+        "then depends on the other clips of its domain; the output says so.",
     )
     if per:
         group.add_argument("--adapt", choices=["corpus", "speaker"], default=None,
