@@ -1,9 +1,18 @@
-"""The benchmark's protocols beyond k-fold: cross-corpus runs, transductive per-speaker
-normalisation, and the duplicate check across every split.
+"""The benchmark's protocols beyond k-fold: cross-corpus and leave-one-corpus-out runs,
+adaptation (per-domain or per-speaker standardisation), and the duplicate check across every
+split.
 
 - ``--protocol cross-corpus`` trains on one corpus and tests on another, for every ordered
   pair of the corpora named, and with three or more also on all but one → the one left out,
   over the emotions the corpora involved share (``sersk.model_selection.cross_corpus_evaluate``).
+- ``--protocol loco`` is leave-one-corpus-out over all the corpora named (RAVDESS, EmoDB and
+  nEMO by default): one run per pipeline, one fold per corpus, trained on every clip of the
+  others and tested on the emotions the model knows, each prediction chosen among the test
+  corpus's emotions (``--no-restrict`` lets it predict any emotion it learnt).
+- ``--adapt corpus|speaker`` puts a ``DomainStandardScaler`` in place of each pipeline's
+  StandardScaler (``sersk.preprocessing.adapt_pipeline``): every corpus (speaker), the test one
+  included, is standardised with its own clips' statistics. Rows say ``…, transductive
+  (adapted per corpus)``; MLflow tag ``adapt``.
 - ``--transductive`` puts a ``SpeakerStandardScaler`` before each pipeline's ``scaler``: every
   speaker, test speakers included, is standardised with their own clips' statistics. Its rows
   say ``…, transductive`` in the protocol column, in summary.md and in MLflow (tag
@@ -24,7 +33,10 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ADAPT_CHOICES",
     "CROSS_CORPUS",
+    "LOCO",
+    "LOCO_CORPORA",
     "PROTOCOL_CHOICES",
     "DuplicateCheck",
     "add_protocol_arguments",
@@ -36,19 +48,28 @@ __all__ = [
     "protocol_label",
     "run_cross_corpus",
     "run_tags",
+    "with_adaptation",
     "with_speaker_normalisation",
 ]
 
 CROSS_CORPUS = "cross-corpus"
+LOCO = "loco"
 
-#: ``--protocol`` choices: k-fold protocols of sersk.model_selection, then cross-corpus.
-PROTOCOL_CHOICES = ["speaker", "loso", "random", CROSS_CORPUS]
+#: ``--protocol`` choices: the protocols of sersk.model_selection, then cross-corpus.
+PROTOCOL_CHOICES = ["speaker", "loso", "random", LOCO, CROSS_CORPUS]
+
+#: The corpora of the leave-one-corpus-out table when no --corpus is given (those loadable).
+LOCO_CORPORA = ("ravdess", "emodb", "nemo")
+
+#: ``--adapt`` choices: what a domain is.
+ADAPT_CHOICES = ("corpus", "speaker")
 
 PROTOCOL_HELP = (
     "speaker: speaker-independent folds (default); loso: leave-one-speaker-out (as many folds "
-    "as speakers); random: speaker-dependent folds; cross-corpus: train on one corpus, test "
-    "on another, over their shared emotions (every ordered pair of the corpora named, and "
-    "all-but-one -> the one left out with three or more)"
+    "as speakers); random: speaker-dependent folds; loco: leave-one-corpus-out over all the "
+    "corpora named (one run, one fold per corpus; default corpora ravdess emodb nemo); "
+    "cross-corpus: train on one corpus, test on another, over their shared emotions (every "
+    "ordered pair of the corpora named, and all-but-one -> the one left out with three or more)"
 )
 
 # Separates the training corpora from the test corpus in a cross-corpus run's corpus column.
@@ -56,8 +77,20 @@ _ARROW = " → "
 
 
 def add_protocol_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--transductive`` and ``--no-duplicate-check``."""
+    """``--adapt``, ``--no-restrict``, ``--transductive`` and ``--no-duplicate-check``."""
     group = parser.add_argument_group("protocols")
+    group.add_argument(
+        "--adapt", choices=ADAPT_CHOICES, default=None,
+        help="adaptation from unlabelled audio: standardise each corpus's (speaker's) features "
+        "with its own statistics, in place of the pipeline's StandardScaler; the test corpus "
+        "(speaker) is standardised with its own unlabelled clips, so results are labelled "
+        "transductive; off by default",
+    )
+    group.add_argument(
+        "--no-restrict", action="store_true",
+        help="loco: let the model predict any emotion it learnt, not only the test corpus's "
+        "(rows labelled unrestricted)",
+    )
     group.add_argument(
         "--transductive", action="store_true",
         help="standardise each speaker's features with that speaker's own statistics (a "
@@ -91,13 +124,21 @@ def _split_key(key: str) -> tuple[list[str], str]:
     return train.split("+"), test
 
 
+def loco_key(corpora: list[str]) -> str:
+    """The corpus column of a leave-one-corpus-out run: ``"ravdess+emodb+nemo"``."""
+    return "+".join(corpora)
+
+
 def plan_runs(
     corpora: list[str], names: list[str], protocols: list[str]
 ) -> list[tuple[str, str, str]]:
-    """(corpus, pipeline, protocol) of every run; a cross-corpus run's corpus is its key."""
+    """(corpus, pipeline, protocol) of every run; a cross-corpus or leave-one-corpus-out
+    run's corpus is its key."""
     runs = []
     for protocol in protocols:
-        if protocol == CROSS_CORPUS:
+        if protocol == LOCO:
+            runs += [(loco_key(corpora), name, protocol) for name in names]
+        elif protocol == CROSS_CORPUS:
             runs += [(cross_corpus_key(train, test), name, protocol)
                      for train, test in cross_corpus_runs(corpora) for name in names]
         else:
@@ -121,6 +162,24 @@ def with_speaker_normalisation(model: Any, name: str) -> Any:
     return model
 
 
+def with_adaptation(model: Any, name: str) -> Any:
+    """The pipeline with a ``DomainStandardScaler`` in place of its StandardScaler."""
+    from sersk.model_selection import ProtocolError
+    from sersk.preprocessing import adapt_pipeline
+
+    try:
+        return adapt_pipeline(model)
+    except ValueError as exc:
+        raise ProtocolError(f"--adapt: {name}: {exc}; leave {name} out or run without "
+                            "--adapt") from None
+
+
+def domains_of(frame: pd.DataFrame, args: argparse.Namespace) -> np.ndarray | None:
+    """The domain of every clip under ``--adapt``: its corpus or its speaker; else None."""
+    adapt = getattr(args, "adapt", None)
+    return None if adapt is None else frame[adapt].to_numpy()
+
+
 def protocol_label(corpus: str, protocol: str, args: argparse.Namespace) -> str:
     """The protocol column of a run's rows, known before the run (for failed runs)."""
     from sersk.model_selection import PROTOCOLS, cross_corpus_label, transductive_label
@@ -129,14 +188,21 @@ def protocol_label(corpus: str, protocol: str, args: argparse.Namespace) -> str:
         label = cross_corpus_label(*_split_key(corpus))
     else:
         label = PROTOCOLS[protocol]
+    if protocol == LOCO and getattr(args, "no_restrict", False):
+        label = f"{label}, unrestricted"
+    if getattr(args, "adapt", None):
+        return transductive_label(label, args.adapt)
     return transductive_label(label) if getattr(args, "transductive", False) else label
 
 
 def n_folds(corpus: str, protocol: str, frames: dict[str, pd.DataFrame],
             args: argparse.Namespace) -> int:
-    """How many folds a run has: one cross-corpus, one per speaker LOSO, else --folds."""
+    """How many folds a run has: one cross-corpus, one per corpus LOCO, one per speaker LOSO,
+    else --folds."""
     if protocol == CROSS_CORPUS:
         return 1
+    if protocol == LOCO:
+        return len(corpus.split("+"))
     if protocol == "loso":
         return int(frames[corpus]["speaker"].nunique())
     return args.folds
@@ -144,7 +210,9 @@ def n_folds(corpus: str, protocol: str, frames: dict[str, pd.DataFrame],
 
 def run_tags(args: argparse.Namespace) -> dict[str, str]:
     """MLflow tags every run of this benchmark gets from its protocol options."""
-    return {"transductive": str(bool(getattr(args, "transductive", False))).lower()}
+    adapt = getattr(args, "adapt", None)
+    return {"transductive": str(bool(getattr(args, "transductive", False) or adapt)).lower(),
+            "adapt": adapt or "none"}
 
 
 def run_cross_corpus(
@@ -174,6 +242,8 @@ def run_cross_corpus(
     model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs, **extra)
     if args.transductive:
         model = with_speaker_normalisation(model, name)
+    if getattr(args, "adapt", None):
+        model = with_adaptation(model, name)
     feature_key = _feature_key(model)
     seconds = []
     for corpus in [*train, test]:  # extraction timed once per corpus and feature set
@@ -185,7 +255,7 @@ def run_cross_corpus(
     # Corpora hold "corpus" values of their canonical names; the synthetic one says synthetic.
     results, clips = cross_corpus_evaluate(
         model, X, y, corpora=corpora, train=train, test=test, speakers=speakers,
-        error_score=np.nan, return_predictions=True,
+        domains=domains_of(frame, args), error_score=np.nan, return_predictions=True,
     )
     protocol = results.attrs["protocol"]
     print(f"{key} / {name}: UAR {results.loc[0, 'uar']:.3f} on {results.loc[0, 'emotions']} "
@@ -260,15 +330,17 @@ class DuplicateCheck:
         """Per fold of a k-fold protocol, the pairs straddling its training and test clips.
 
         The folds are those of ``cross_validate_speakers`` with the same arguments (the
-        splitters are deterministic given their seed).
+        splitters are deterministic given their seed). A leave-one-corpus-out run's
+        ``corpus`` is its key and ``frame`` its corpora's frames laid end to end.
         """
-        from sersk.model_selection import SPEAKER_GROUPED, make_splitter
+        from sersk.model_selection import CORPUS_GROUPED, SPEAKER_GROUPED, make_splitter
 
         y, speakers = frame["emotion"].to_numpy(), frame["speaker"].to_numpy()
         cv = make_splitter(protocol, n_splits=n_splits, random_state=seed)
-        ids = self.ids([corpus])
-        splits = cv.split(np.zeros(len(y)), y,
-                          groups=speakers if protocol in SPEAKER_GROUPED else None)
+        ids = self.ids(corpus.split("+") if protocol in CORPUS_GROUPED else [corpus])
+        groups = (frame["corpus"].to_numpy() if protocol in CORPUS_GROUPED
+                  else speakers if protocol in SPEAKER_GROUPED else None)
+        splits = cv.split(np.zeros(len(y)), y, groups=groups)
         return {fold: len(self.straddling(ids[train], ids[test]))
                 for fold, (train, test) in enumerate(splits, start=1)}
 

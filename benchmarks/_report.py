@@ -37,11 +37,25 @@ PROTOCOL_DESCRIPTIONS = {
         "both sides (results.csv: columns emotions and dropped_emotions). One fold: the test "
         "corpus, whose speakers, language and recordings the model never met."
     ),
+    "leave-one-corpus-out": (
+        "one fold per corpus (sersk.model_selection.LeaveOneCorpusOut): each corpus is tested "
+        "on a model trained on every clip of the others, whose speakers, language and "
+        "recordings it never met. Test clips of emotions no training corpus holds are left "
+        "out (results.csv: n_left_out), and each prediction is chosen among the emotions the "
+        "test corpus holds (the usual cross-corpus convention; columns emotions and "
+        "restricted). The spread over folds is the spread over corpora."
+    ),
+    "unrestricted": (
+        "leave-one-corpus-out without the restriction (--no-restrict): the model may predict "
+        "any emotion it learnt, including ones the test corpus does not hold (always wrong)."
+    ),
     "transductive": (
-        "each speaker's features, test speakers included, standardised with that speaker's "
-        "own statistics (sersk.preprocessing.SpeakerStandardScaler, --transductive): a test "
-        "clip's prediction depends on the speaker's other, unlabelled test clips. Scores are "
-        "higher than a model meeting one clip of a new speaker would reach."
+        "each speaker's (or, with '(adapted per corpus)', each corpus's) features, the test "
+        "ones included, standardised with their own statistics "
+        "(sersk.preprocessing.SpeakerStandardScaler, --transductive; DomainStandardScaler, "
+        "--adapt): a test clip's prediction depends on the other, unlabelled test clips of "
+        "its speaker or corpus. It adapts a model to new recording conditions from unlabelled "
+        "audio, and scores higher than a model meeting one clip would reach."
     ),
 }
 
@@ -57,7 +71,7 @@ def describe_protocols(labels) -> list[tuple[str, str]]:
     for label in labels:
         base, _, flags = str(label).partition(", ")
         parts.add(base.split(" (")[0])
-        parts.update(flag.strip() for flag in flags.split(",") if flag.strip())
+        parts.update(flag.split(" (")[0].strip() for flag in flags.split(",") if flag.strip())
     return [(name, text) for name, text in PROTOCOL_DESCRIPTIONS.items() if name in parts]
 
 SYNTHETIC_NOTE = (

@@ -6,6 +6,7 @@
     python -m benchmarks.run --corpus ravdess emodb --whisper-model models/whisper-base
     python -m benchmarks.run --pipelines handcrafted-svm --search random --n-iter 20
     python -m benchmarks.run --corpus ravdess emodb --protocol loso cross-corpus
+    python -m benchmarks.run --corpus ravdess emodb nemo --protocol loco --adapt corpus
 
 The Whisper pipelines run when a Whisper model folder is given (``--whisper-model`` or
 ``$SERSK_WHISPER_MODEL``; ``python -m benchmarks.whisper_model --out DIR`` makes one), and are
@@ -26,10 +27,13 @@ as one MLflow run (see sersk.tracking), and summarised in a table printed here a
 ``<out>/cache`` (or ``--cache``), so a clip is extracted once across folds, pipelines sharing
 a feature set, and later runs.
 
-``--protocol loso`` has one fold per speaker; ``--protocol cross-corpus`` trains on one corpus
-and tests on another over their shared emotions (every ordered pair, and all-but-one with
-three or more corpora); ``--transductive`` normalises each speaker with their own clips and
-labels the results so. Every clip is first checked for exact and near duplicates (fingerprints
+``--protocol loso`` has one fold per speaker; ``--protocol loco`` leaves one corpus out at a
+time (one fold per corpus, predictions restricted to the test corpus's emotions);
+``--protocol cross-corpus`` trains on one corpus and tests on another over their shared
+emotions (every ordered pair, and all-but-one with three or more corpora); ``--adapt corpus``
+(``speaker``) standardises each corpus (speaker) with its own clips' statistics, and
+``--transductive`` each speaker before the usual scaler; both label the results so. Every
+clip is first checked for exact and near duplicates (fingerprints
 cached beside the features); runs whose training and test clips share a recording are
 counted (``n_duplicates``), warned about and listed in summary.md (see benchmarks._protocols).
 
@@ -69,16 +73,20 @@ from ._outputs import (
 )
 from ._protocols import (
     CROSS_CORPUS,
+    LOCO,
+    LOCO_CORPORA,
     PROTOCOL_CHOICES,
     PROTOCOL_HELP,
     add_protocol_arguments,
     append_duplicate_section,
     check_duplicates,
+    domains_of,
     n_folds,
     plan_runs,
     protocol_label,
     run_cross_corpus,
     run_tags,
+    with_adaptation,
     with_speaker_normalisation,
 )
 from ._report import SYNTHETIC_NOTE, describe_protocols, format_table, summarise
@@ -198,6 +206,14 @@ def choose_corpora(args: argparse.Namespace) -> tuple[list[str], str]:
         corpora = list(dict.fromkeys(args.corpus))
         return corpora, f"benchmarking {', '.join(corpora)}, as named with --corpus"
     candidates = data_home_candidates(args.data_home)
+    if LOCO in args.protocol:
+        from sersk.datasets import available_corpora
+
+        known = [c for c in LOCO_CORPORA if c in available_corpora()]
+        found = [c for c in known if find_corpus_home(c, candidates) is not None]
+        return found, (f"no --corpus given: leave-one-corpus-out over {', '.join(found)} "
+                       f"(the default set {', '.join(LOCO_CORPORA)}, those sersk can load and "
+                       "a data home holds)")
     home = find_corpus_home("ravdess", candidates)
     if home is not None:
         return ["ravdess"], f"no --corpus given: benchmarking RAVDESS, found in {home}"
@@ -378,6 +394,8 @@ def run_one(
     model = pipelines.make(name, memory=str(cache), n_jobs=args.n_jobs, **extra)
     if args.transductive:
         model = with_speaker_normalisation(model, name)
+    if getattr(args, "adapt", None):
+        model = with_adaptation(model, name)
     key = (corpus, _feature_key(model))  # timed once per corpus and feature set
     label = f"{corpus}/{name}/{protocol}"
     if key not in extraction:
@@ -385,7 +403,13 @@ def run_one(
     results, clips = cross_validate_speakers(
         model, X, y, speakers=speakers, protocol=protocol, n_splits=args.folds,
         random_state=args.seed, error_score=np.nan, progress=label, return_predictions=True,
+        corpora=frame["corpus"].to_numpy(), domains=domains_of(frame, args),
+        restrict=not getattr(args, "no_restrict", False),
     )
+    if protocol == LOCO:
+        print(f"{corpus} / {name} / {results.attrs['protocol']}: " + "; ".join(
+            f"{row.test_corpus} {row.uar:.3f} ({row.emotions})"
+            for row in results.itertuples()), flush=True)
     clips = label_predictions(clips, frame, corpus=corpus, pipeline=name,
                               protocol=results.attrs["protocol"])
     if predictions is not None:
@@ -466,9 +490,9 @@ def run_search(
     from sersk.exceptions import SerskError
     from sersk.model_selection import nested_cross_validate, tabulate_folds
 
-    if getattr(args, "transductive", False):
-        raise SerskError("--search does not combine with --transductive: the searches cannot "
-                         "pass the speakers to the per-speaker normalisation")
+    if getattr(args, "transductive", False) or getattr(args, "adapt", None):
+        raise SerskError("--search does not combine with --transductive or --adapt: the "
+                         "searches cannot pass the speakers or domains to the normalisation")
 
     X = audio_inputs(frame)
     y = frame["emotion"].to_numpy()
@@ -610,14 +634,25 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --protocol cross-corpus needs at least two corpora: --corpus A B ...",
               file=sys.stderr)
         return 2
-    if args.search != "none" and (args.transductive or CROSS_CORPUS in args.protocol):
-        print("error: --search runs k-fold protocols without --transductive; run "
-              "--protocol cross-corpus and --transductive without --search", file=sys.stderr)
+    if args.search != "none" and (args.transductive or args.adapt or
+                                  {CROSS_CORPUS, LOCO} & set(args.protocol)):
+        print("error: --search runs k-fold protocols without --transductive or --adapt; run "
+              "--protocol cross-corpus or loco, --transductive and --adapt without --search",
+              file=sys.stderr)
+        return 2
+    if args.transductive and args.adapt:
+        print("error: --transductive and --adapt both standardise per speaker or domain; "
+              "choose one (--adapt speaker replaces the pipeline's scaler, --transductive "
+              "adds one before it)", file=sys.stderr)
         return 2
     out = Path(args.out)
     cache = Path(args.cache) if args.cache else out / "cache"
     corpora, reason = choose_corpora(args)
     print(reason, flush=True)
+    if LOCO in args.protocol and len(corpora) < 2:
+        print(f"error: --protocol loco needs at least two corpora; got {corpora}: --corpus "
+              "A B ...", file=sys.stderr)
+        return 2
     try:
         args.pipelines = choose_pipelines(args)
         frames = load_all(corpora, args)
@@ -637,7 +672,9 @@ def main(argv: list[str] | None = None) -> int:
                 tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,
                                                predictions=clips))
             else:
-                tables.append(run_one(corpus, frames[corpus], name, protocol, args, cache,
+                frame = (pd.concat([frames[c] for c in corpora], ignore_index=True)
+                         if protocol == LOCO else frames[corpus])
+                tables.append(run_one(corpus, frame, name, protocol, args, cache,
                                       extraction, predictions=clips))
         except Exception as exc:  # noqa: BLE001 -- one broken run must not cost the others
             if isinstance(exc, SerskError):  # a message written for users: no traceback

@@ -14,6 +14,11 @@ is classified, and the clip's probabilities are the mean over its windows;
 A model may also decline to answer: with ``min_confidence=P`` a clip (or window) whose
 confidence is below ``P`` gets the emotion :data:`UNCERTAIN`, its probabilities still shown
 (:func:`abstain` is that rule, written once).
+
+``emotions=`` restricts the output to a set of emotions (each prediction chosen among them,
+their probabilities renormalised), and :func:`adapt_to_clips` adapts a model to the recording
+conditions of a set of unlabelled clips (**transductive**; see
+:func:`sersk.preprocessing.fit_domain`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "PROBA_PREFIX",
     "UNCERTAIN",
     "abstain",
+    "adapt_to_clips",
     "clip_probabilities",
     "find_audio_files",
     "load_input",
@@ -177,6 +183,7 @@ def predict_timeline(
     hop: float = DEFAULT_HOP,
     name: str | None = None,
     min_confidence: float | None = None,
+    emotions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The emotion over time: one clip classified in overlapping windows.
 
@@ -193,6 +200,8 @@ def predict_timeline(
     min_confidence : float in [0, 1] or None, default=None
         Windows whose confidence is below it get the emotion ``"uncertain"`` (see
         :func:`abstain`); None answers every window.
+    emotions : sequence of str, default=None
+        Restrict the output to these emotions (see :func:`predict_clips`).
 
     Returns
     -------
@@ -210,6 +219,7 @@ def predict_timeline(
     timeline_figure : Plot it.
     predict_clips : One row per clip, long clips averaged over these windows.
     """
+    model = _restricted(model, emotions)
     _check_min_confidence(min_confidence, model)
     sr = sample_rate_of(model)
     name = name or _name(source)
@@ -234,6 +244,7 @@ def predict_clips(
     hop: float = DEFAULT_HOP,
     progress: bool = False,
     min_confidence: float | None = None,
+    emotions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The emotion of each clip, with its confidence and every class's probability.
 
@@ -259,6 +270,11 @@ def predict_clips(
     min_confidence : float in [0, 1] or None, default=None
         Clips whose confidence is below it get the emotion ``"uncertain"``, their confidence
         and probabilities unchanged (see :func:`abstain`); None answers every clip.
+    emotions : sequence of str, default=None
+        Restrict the output to these emotions, each one the model knows: the emotion is the
+        most probable of them, and their probabilities are renormalised to sum to one (the
+        probability of each given that the clip holds one of them). Only their
+        ``proba_<emotion>`` columns are given. None: every emotion of the model.
 
     Returns
     -------
@@ -272,6 +288,7 @@ def predict_clips(
     --------
     predict_timeline : The windows of one clip.
     abstain : The rule behind ``min_confidence``.
+    adapt_to_clips : Adapt the model to the recording conditions of the clips first.
 
     Examples
     --------
@@ -291,6 +308,7 @@ def predict_clips(
     >>> predict_clips(model, [clips[1]], min_confidence=1.0).loc[0, "emotion"]
     'uncertain'
     """
+    model = _restricted(model, emotions)
     _check_min_confidence(min_confidence, model)
     sr = sample_rate_of(model)
     sources = list(sources)
@@ -430,6 +448,67 @@ def clip_probabilities(
     return _predict_proba(model, [(y, sr)], name)[0], None
 
 
+def adapt_to_clips(
+    model: Any,
+    sources: Sequence[Any],
+    *,
+    min_clips: int | None = None,
+    fallback: bool = False,
+    names: Sequence[str] | None = None,
+) -> Any:
+    """The model adapted to the recording conditions of a set of clips (**transductive**).
+
+    The clips (unlabelled) form one domain: the same microphone, room, session or speaker.
+    Their features' mean and standard deviation replace the training statistics in the
+    model's scaler (:func:`sersk.preprocessing.fit_domain`), which removes a shift that the
+    new recording conditions cause; nothing is retrained. Predictions of the adapted model
+    depend on these clips, so say so wherever its results are shown. Clips that cannot be
+    read are left out of the statistics.
+
+    Parameters
+    ----------
+    model : fitted pipeline
+        With a fitted StandardScaler (or DomainStandardScaler) step.
+    sources : sequence of audio inputs
+        The new domain's clips (see :func:`load_input`).
+    min_clips : int, default=None
+        Fewest readable clips to estimate the statistics from; None:
+        :data:`sersk.preprocessing.DEFAULT_MIN_CLIPS` (10).
+    fallback : bool, default=False
+        With fewer clips, return the model unchanged instead of raising.
+    names : sequence of str, default=None
+        What to call each clip in error messages.
+
+    Returns
+    -------
+    adapted : fitted pipeline
+
+    Raises
+    ------
+    DomainTooSmallError
+        Fewer readable clips than ``min_clips`` and ``fallback`` is False.
+    ValueError
+        The model has no scaler to adapt.
+
+    See Also
+    --------
+    predict_clips : Predict with the adapted model.
+    """
+    from .preprocessing import DEFAULT_MIN_CLIPS, fit_domain
+
+    sr = sample_rate_of(model)
+    sources = list(sources)
+    names = [_name(s, i) for i, s in enumerate(sources)] if names is None else list(names)
+    batch = []
+    for source, name in zip(sources, names, strict=True):
+        try:
+            batch.append((load_input(source, sr=sr, name=name), sr))
+        except AudioError:
+            continue  # predict_clips reports it
+    min_clips = DEFAULT_MIN_CLIPS if min_clips is None else min_clips
+    return fit_domain(model, batch, min_clips=min_clips, fallback=fallback)
+
+
 def find_audio_files(folder: str | os.PathLike, *, recursive: bool = True) -> list[str]:
     """The audio files in a folder, sorted, hidden files left out.
 
@@ -496,6 +575,30 @@ def timeline_figure(timeline: pd.DataFrame, *, title: str | None = None):
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     figure.tight_layout()
     return figure
+
+
+class _Restricted:
+    """A fitted classifier's output restricted to some of its classes (for predict_clips)."""
+
+    def __init__(self, model: Any, emotions: Sequence[str]):
+        from .models import check_emotions
+
+        self.model = model
+        self.emotions = list(emotions)
+        self.classes_ = np.asarray(model.classes_)[check_emotions(model.classes_, emotions)]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return self.model.get_params(deep=deep)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        from .models import restrict_probabilities
+
+        proba = self.model.predict_proba(X)
+        return restrict_probabilities(proba, self.model.classes_, self.emotions)[0]
+
+
+def _restricted(model: Any, emotions: Sequence[str] | None) -> Any:
+    return model if emotions is None else _Restricted(model, emotions)
 
 
 def _predict_proba(model: Any, batch: list, name: str) -> np.ndarray:

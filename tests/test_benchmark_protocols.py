@@ -116,3 +116,43 @@ def test_protocol_descriptions_cover_compound_labels():
         "cross-corpus (train a + b → test c), transductive", "leave-one-speaker-out"])]
     assert names == ["leave-one-speaker-out", "cross-corpus", "transductive"]
     assert np.all([text for _, text in describe_protocols(["speaker-independent"])])
+
+
+def test_leave_one_corpus_out_plain_and_adapted_end_to_end(data_home, tmp_path, capsys):
+    out = tmp_path / "loco"
+    common = ["--corpus", "ravdess", "emodb", "--data-home", str(data_home), "--pipelines",
+              "mfcc-svm", "--protocol", "loco", "--no-mlflow"]
+    assert run.main([*common, "--out", str(out)]) == 0, capsys.readouterr().err[-3000:]
+    assert run.main([*common, "--adapt", "corpus", "--out", str(out / "adapted")]) == 0
+    captured = capsys.readouterr()
+    for folder, label in [(out, "leave-one-corpus-out"),
+                          (out / "adapted",
+                           "leave-one-corpus-out, transductive (adapted per corpus)")]:
+        results = pd.read_csv(folder / "results.csv")
+        assert results["protocol"].unique().tolist() == [label]
+        assert results["corpus"].unique().tolist() == ["ravdess+emodb"]
+        assert results["test_corpus"].tolist() == ["emodb", "ravdess"]
+        # EmoDB's boredom is in no training corpus: left out; the copied clip is straddled.
+        emodb = results.iloc[0]
+        assert (emodb["emotions"], emodb["n_left_out"], emodb["n_test"]) == (
+            "angry happy sad", 6, 19)
+        assert results["restricted"].all() and (results["n_duplicates"] == [1, 1]).all()
+        clips = pd.read_csv(folder / "predictions.csv")
+        for _, group in clips.groupby(clips["path"].str.contains("emodb")):
+            assert set(group["y_pred"]) <= set(group["y_true"])  # restricted
+        summary = (folder / "summary.md").read_text()
+        assert "- **leave-one-corpus-out**:" in summary
+    assert "- **transductive**:" in summary
+    assert "ravdess+emodb / mfcc-svm / leave-one-corpus-out: emodb" in captured.out
+
+
+def test_leave_one_corpus_out_options_are_checked(capsys):
+    assert run.main(["--corpus", "synthetic", "--protocol", "loco", "--no-mlflow"]) == 2
+    assert "--protocol loco needs at least two corpora" in capsys.readouterr().err
+    assert run.main(["--corpus", "synthetic", "--transductive", "--adapt", "speaker",
+                     "--no-mlflow"]) == 2
+    assert "choose one" in capsys.readouterr().err
+    assert plan_runs(["a", "b", "c"], ["p"], ["loco"]) == [("a+b+c", "p", "loco")]
+    names = [name for name, _ in describe_protocols(
+        ["leave-one-corpus-out, unrestricted, transductive (adapted per corpus)"])]
+    assert names == ["leave-one-corpus-out", "unrestricted", "transductive"]

@@ -23,7 +23,7 @@ from sersk.features import (
     StatisticsPooling,
     ZeroCrossingRate,
 )
-from sersk.preprocessing import SpeakerStandardScaler
+from sersk.preprocessing import DomainStandardScaler, SpeakerStandardScaler
 from sersk.samplers import AudioAugmenter, SpecAugment
 
 _TINY_STFT = {"n_fft": 8, "win_length": 4, "hop_length": 2, "sr": 1000}
@@ -102,7 +102,7 @@ def _expected_failed_checks(estimator):
 # inputs, SpecAugment 3-D sequences (see test_samplers.py).
 @parametrize_with_checks(
     [*AUDIO_TRANSFORMERS, StatisticsPooling(), FixedLengthSequence(), AudioAugmenter(),
-     SpecAugment(), SpeakerStandardScaler()],
+     SpecAugment(), SpeakerStandardScaler(), DomainStandardScaler()],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

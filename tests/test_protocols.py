@@ -195,8 +195,8 @@ def test_speaker_scaler_uses_only_each_speakers_own_rows():
     train, test = np.isin(speakers, ["spk00", "spk01"]), np.isin(speakers, ["spk02", "spk03"])
     scaler = SpeakerStandardScaler().fit(X[train], speakers=speakers[train])
     assert scaler.speakers_.tolist() == ["spk00", "spk01"]
-    np.testing.assert_allclose(scaler.mean_[1], X[speakers == "spk01"].mean(axis=0))
-    np.testing.assert_allclose(scaler.scale_[1], X[speakers == "spk01"].std(axis=0))
+    np.testing.assert_allclose(scaler.domain_mean_[1], X[speakers == "spk01"].mean(axis=0))
+    np.testing.assert_allclose(scaler.domain_scale_[1], X[speakers == "spk01"].std(axis=0))
 
     out = scaler.transform(X[test], speakers=speakers[test])
     own = X[speakers == "spk02"]
@@ -211,7 +211,7 @@ def test_speaker_scaler_uses_only_each_speakers_own_rows():
     # A training speaker keeps the statistics learnt in fit, whatever the batch.
     one_row = X[speakers == "spk00"][:1]
     np.testing.assert_allclose(scaler.transform(one_row, speakers=["spk00"]),
-                               (one_row - scaler.mean_[0]) / scaler.scale_[0])
+                               (one_row - scaler.domain_mean_[0]) / scaler.domain_scale_[0])
     np.testing.assert_allclose(standardize_per_speaker(X[test], speakers=speakers[test]), out)
 
 
@@ -238,7 +238,8 @@ def test_speaker_scaler_is_a_well_behaved_estimator():
     again = pickle.loads(pickle.dumps(scaler))
     np.testing.assert_array_equal(again.transform(X, speakers=speakers),
                                   scaler.transform(X, speakers=speakers))
-    assert clone(scaler).get_params() == {"with_mean": True, "with_std": False, "min_clips": 1}
+    assert clone(scaler).get_params() == {"with_mean": True, "with_std": False, "min_clips": 1,
+                                         "fallback": False}
     frame = pd.DataFrame(X, columns=["f0_mean", "rms_mean", "zcr_mean"])
     out = SpeakerStandardScaler().set_output(transform="pandas").fit_transform(
         frame, speakers=speakers)

@@ -97,6 +97,41 @@ def label_map(text: str) -> dict[str, str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_adaptation_options(parser: argparse.ArgumentParser, *, per: bool) -> None:
+    """``--adapt`` (with ``per``: ``corpus`` or ``speaker``; else a flag), ``--min-clips``,
+    ``--fallback``: adaptation from unlabelled audio (sersk.inference.adapt_to_clips)."""
+    from ..preprocessing import DEFAULT_MIN_CLIPS
+
+    group = parser.add_argument_group(
+        "adaptation from unlabelled audio (transductive)",
+        "standardise the features of each domain with that domain's own statistics, from\n"
+        "its unlabelled clips, in place of the training statistics: it removes much of the\n"
+        "shift that other microphones, rooms, languages and voices cause. Each prediction\n"
+        "then depends on the other clips of its domain; the output says so.",
+    )
+    if per:
+        group.add_argument("--adapt", choices=["corpus", "speaker"], default=None,
+                           help="the domain of a clip: its corpus or its speaker")
+    else:
+        group.add_argument("--adapt", action="store_true",
+                           help="the files given form one domain (one microphone, room or "
+                           "session)")
+    group.add_argument("--min-clips", type=positive_int, default=DEFAULT_MIN_CLIPS,
+                       metavar="N", help="fewest clips a domain needs (default: %(default)s)")
+    group.add_argument("--fallback", action="store_true",
+                       help="a domain with fewer clips keeps the training statistics instead "
+                       "of being an error")
+
+
+def adaptation_note(adapt) -> str | None:
+    """The line that labels adapted results, or None."""
+    if not adapt:
+        return None
+    what = "the files given" if adapt is True else f"each {adapt}"
+    return (f"adapted (transductive): the features of {what} standardised with their own "
+            "statistics, from the unlabelled clips themselves")
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

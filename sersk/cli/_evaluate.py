@@ -10,6 +10,8 @@ from ._common import (
     MODEL_HELP,
     SYNTHETIC,
     CommandError,
+    adaptation_note,
+    add_adaptation_options,
     add_data_options,
     add_window_options,
     command,
@@ -42,17 +44,62 @@ def add_parser(commands) -> None:
     parser.add_argument("--confusion", metavar="PNG", default=None,
                         help="draw the confusion matrix here")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-restrict", dest="restrict", action="store_false",
+                        help="let the model predict every emotion it knows, not only those "
+                        "the clips hold (by default, as usual across corpora, it chooses "
+                        "among the emotions the clips and the model share)")
     add_window_options(parser)
     add_data_options(parser, required=True)
+    add_adaptation_options(parser, per=True)
     parser.set_defaults(handler=run)
+
+
+def restriction(frame, classes: list[str], args: argparse.Namespace) -> list[str] | None:
+    """The emotions predictions are restricted to: those the clips and the model share, when
+    fewer than the model's and --no-restrict is not given; else None."""
+    present = [c for c in classes if c in set(frame["emotion"])]
+    if not args.restrict or len(present) == len(classes):
+        return None
+    note(f"predictions restricted to the {len(present)} emotions these clips and the model "
+         f"share ({', '.join(present)}); --no-restrict lets it predict all {len(classes)}")
+    return present
+
+
+def predict_frame(model, frame, args: argparse.Namespace, emotions: list[str] | None):
+    """predict_clips over the frame; with --adapt, each corpus (speaker) adapted to itself."""
+    import pandas as pd
+
+    from ..datasets import audio_inputs
+    from ..inference import adapt_to_clips, predict_clips
+
+    names = frame["path"].astype(str).tolist() if "path" in frame else None
+    options = {"long_clip": args.long, "window": args.window, "hop": args.hop,
+               "emotions": emotions}
+    if not args.adapt:
+        return predict_clips(model, audio_inputs(frame), names=names,
+                             progress=show_progress(args), **options)
+    note(adaptation_note(args.adapt))
+    tables = []
+    for domain, part in frame.groupby(args.adapt, sort=False):
+        inputs = audio_inputs(part)
+        try:
+            adapted = adapt_to_clips(model, inputs, min_clips=args.min_clips,
+                                     fallback=args.fallback)
+        except ValueError as exc:  # too few clips, or a model without a scaler
+            raise CommandError(f"--adapt {args.adapt}: {args.adapt} {domain}: {exc} "
+                               "(on the command line: --fallback, --min-clips N)") from None
+        table = predict_clips(adapted, inputs, progress=show_progress(args),
+                              names=None if names is None else part["path"].astype(str).tolist(),
+                              **options)
+        table.index = part.index
+        tables.append(table)
+    return pd.concat(tables).sort_index().reset_index(drop=True)
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..datasets import audio_inputs
     from ..groups import group_breakdowns
-    from ..inference import predict_clips
     from ..metrics import score_predictions
 
     model, meta = load_model_file(args.model)
@@ -74,9 +121,8 @@ def run(args: argparse.Namespace) -> int:
         note(f"warning: the model was trained on {', '.join(seen)}: these scores are on clips "
               "it has heard and say little about new speakers; evaluate on another corpus, or "
               "use 'sersk train --cv' for speaker-independent scores")
-    names = frame["path"].astype(str).tolist() if "path" in frame else None
-    table = predict_clips(model, audio_inputs(frame), names=names, long_clip=args.long,
-                          window=args.window, hop=args.hop, progress=show_progress(args))
+    emotions = restriction(frame, classes, args)
+    table = predict_frame(model, frame, args, emotions)
     failed = table["error"].notna().to_numpy()
     for message in table.loc[failed, "error"]:
         error(message)
@@ -96,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
                    for k, v in scores["per_class_recall"].items()},
         "labels": scores["labels"], "confusion_matrix": scores["confusion_matrix"].tolist(),
         "groups": {by: breakdown.to_dict() for by, breakdown in groups.items()},
+        "restricted_to": emotions,
+        "adapted": adaptation_note(args.adapt),
     }
     if args.format == "json":
         print(json.dumps(result, indent=2))
@@ -123,6 +171,9 @@ def _evaluation_text(result: dict) -> str:
         f"  UAR       {result['uar']:.3f}   (chance {result['chance_uar']:.3f})",
         f"  accuracy  {result['accuracy']:.3f}",
         f"  macro-F1  {result['macro_f1']:.3f}",
+        *([f"  predictions restricted to: {', '.join(result['restricted_to'])}"]
+          if result.get("restricted_to") else []),
+        *([f"  {result['adapted']}"] if result.get("adapted") else []),
         "",
         "recall per emotion:",
         *(f"  {label:<12} {'—' if r is None else f'{r:.3f}'}"

@@ -12,6 +12,8 @@ from ..exceptions import SerskError
 from ._common import (
     MODEL_HELP,
     CommandError,
+    adaptation_note,
+    add_adaptation_options,
     add_window_options,
     command,
     error,
@@ -58,7 +60,31 @@ def add_parser(commands) -> None:
                         help="draw the emotion over time: a .png file for one input, else a "
                         "folder receiving <file name>.png per input")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_output_restriction(parser)
+    add_adaptation_options(parser, per=False)
     parser.set_defaults(handler=run)
+
+
+def add_output_restriction(parser: argparse.ArgumentParser) -> None:
+    """``--emotions``: the output restricted to some of the model's emotions."""
+    parser.add_argument("--emotions", nargs="+", metavar="EMOTION", default=None,
+                        help="choose among these emotions only (their probabilities "
+                        "renormalised to sum to one); default: every emotion of the model")
+
+
+def adapted_model(model, inputs: list, args: argparse.Namespace):
+    """The model adapted to the files given (--adapt), saying so; else the model."""
+    from ..inference import adapt_to_clips
+
+    if not args.adapt:
+        return model
+    try:
+        model = adapt_to_clips(model, inputs, min_clips=args.min_clips, fallback=args.fallback)
+    except ValueError as exc:  # too few clips, or a model without a scaler
+        raise CommandError(f"--adapt: {exc} (on the command line: --fallback, "
+                           "--min-clips N)") from None
+    note(adaptation_note(True) + f" ({len(inputs)} file(s))")
+    return model
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
             inputs.append(item)  # missing files get their error row
     if not inputs:
         raise CommandError("no audio files to predict")
+    model = adapted_model(model, inputs, args)
+    if args.emotions:
+        _check_emotions(model, args.emotions)
     plot_file = plot_dir = None
     if args.plot:
         if args.plot.lower().endswith(".png"):
@@ -93,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         for path in _maybe_progress(inputs, show_progress(args) and len(inputs) > 1):
             try:
                 timeline = predict_timeline(model, path, window=args.window, hop=args.hop,
-                                            min_confidence=args.min_confidence)
+                                            min_confidence=args.min_confidence,
+                                            emotions=args.emotions)
             except SerskError as exc:
                 error(str(exc))
                 n_failed += 1
@@ -117,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.timeline:
         table = predict_clips(model, inputs, long_clip=args.long, window=args.window,
                               hop=args.hop, progress=show_progress(args) and len(inputs) > 1,
-                              min_confidence=args.min_confidence)
+                              min_confidence=args.min_confidence, emotions=args.emotions)
         failed = table["error"].notna()
         for message in table.loc[failed, "error"]:
             error(message)
@@ -138,6 +168,16 @@ def _note_uncertain(emotions, min_confidence: float, unit: str) -> None:
     n = int((emotions == UNCERTAIN).sum())
     note(f"{n} of {len(emotions)} {unit}(s) below confidence {min_confidence:g}: "
          f"answered '{UNCERTAIN}'")
+
+
+def _check_emotions(model, emotions: list[str]) -> None:
+    from ..models import UnknownEmotionError, check_emotions
+
+    try:
+        check_emotions(model.classes_, emotions)
+    except UnknownEmotionError as exc:
+        raise CommandError(f"--emotions: {exc}") from None
+    note(f"choosing among {', '.join(emotions)} only (--emotions)")
 
 
 def _maybe_progress(items: list, progress: bool):

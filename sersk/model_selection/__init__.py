@@ -3,18 +3,21 @@
 The default everywhere is speaker-independent: no speaker has clips in both the training and
 the test data. The random, speaker-dependent split is available on request and is labelled
 as such in every result. Leave-one-speaker-out (``protocol="loso"``) tests each speaker in
-turn; :func:`cross_corpus_evaluate` trains on some corpora and tests on another, over the
-emotions they share. Pipelines that normalise each test speaker with their own clips are
-transductive, and labelled so. :func:`find_duplicates` finds the same recording (exact or
-re-encoded, resampled, louder, trimmed) on both sides of a split.
+turn, leave-one-corpus-out (``protocol="loco"``) each corpus; :func:`cross_corpus_evaluate`
+trains on some corpora and tests on another, over the emotions they share. Pipelines that
+normalise each test speaker or domain with their own clips are transductive, and labelled so.
+:func:`find_duplicates` finds the same recording (exact or re-encoded, resampled, louder,
+trimmed) on both sides of a split.
 """
 
 from ._cross_corpus import cross_corpus_evaluate, cross_corpus_label, shared_emotions
 from ._duplicates import DUPLICATE_THRESHOLD, audio_fingerprint, find_duplicates, split_duplicates
 from ._search import SEARCHES, nested_cross_validate
 from ._split import (
+    CORPUS_GROUPED,
     PROTOCOLS,
     SPEAKER_GROUPED,
+    LeaveOneCorpusOut,
     LeaveOneSpeakerOut,
     ProtocolError,
     SpeakerDependentKFold,
@@ -27,10 +30,12 @@ from ._transductive import speaker_routes, transductive_label
 from ._validation import CrossValidationError, cross_validate_speakers, tabulate_folds
 
 __all__ = [
+    "CORPUS_GROUPED",
     "PROTOCOLS",
     "SEARCHES",
     "CrossValidationError",
     "DUPLICATE_THRESHOLD",
+    "LeaveOneCorpusOut",
     "LeaveOneSpeakerOut",
     "ProtocolError",
     "SPEAKER_GROUPED",

@@ -18,15 +18,17 @@ import pandas as pd
 from sklearn.exceptions import FitFailedWarning
 
 from ._split import ProtocolError
-from ._transductive import speaker_routes, transductive_label
+from ._transductive import speaker_routes
 from ._validation import (
     CrossValidationError,
     _as_frame,
+    _check_per_clip,
     _check_speakers_shape,
     _failed_scores,
     _fit_and_score,
     _fold_row,
     _predictions,
+    _protocol_label,
 )
 
 __all__ = ["cross_corpus_evaluate", "cross_corpus_label", "shared_emotions"]
@@ -139,6 +141,7 @@ def cross_corpus_evaluate(
     labels: Any = None,
     error_score: str | float = "raise",
     return_predictions: bool = False,
+    domains: Any = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Train on one or more corpora and test on another, over the emotions they all hold.
 
@@ -178,6 +181,10 @@ def cross_corpus_evaluate(
     return_predictions : bool, default=False
         Also return every test clip's prediction, as
         :func:`cross_validate_speakers` does.
+    domains : array-like of shape (n_samples,), default=None
+        The domain of every clip, passed to estimators that ask for it (a
+        :class:`~sersk.preprocessing.DomainStandardScaler` step), as in
+        :func:`cross_validate_speakers`.
 
     Returns
     -------
@@ -235,6 +242,7 @@ def cross_corpus_evaluate(
                          f"{n_samples} clips")
     corpora, train = _check_corpora(corpora, n_samples, train, test)
     speakers = _check_speakers_shape(speakers, n_samples)
+    domains = _check_per_clip(domains, n_samples, "domains", "domain")
 
     shared, dropped = shared_emotions(y, corpora, train=train, test=test)
     held = {name: sorted(set(y[corpora == name].tolist())) for name in [*train, test]}
@@ -264,16 +272,15 @@ def cross_corpus_evaluate(
     n_dropped = {name: int(((corpora == name) & ~kept).sum()) for name in [*train, test]}
 
     routes = speaker_routes(estimator)
-    routes.check(speakers)
-    protocol = cross_corpus_label(train, test)
-    if routes.transductive:
-        protocol = transductive_label(protocol)
+    routes.check(speakers, domains)
+    protocol = _protocol_label(cross_corpus_label(train, test), routes, domains, corpora,
+                               speakers)
 
     row = _fold_row(1, protocol, train_index, test_index, speakers)
     predictions = pd.DataFrame(columns=["index", "fold", "speaker", "y_true", "y_pred"])
     try:
         scores = _fit_and_score(estimator, X, y, train_index, test_index, labels,
-                                speakers=speakers, routes=routes)
+                                speakers=speakers, routes=routes, domains=domains)
         y_pred = scores.pop("y_pred")
         row.update(scores)
         predictions = _predictions(1, test_index, speakers, y, y_pred)

@@ -1,12 +1,14 @@
 """Splitters for the evaluation protocols: speaker-independent, leave-one-speaker-out and
-speaker-dependent.
+speaker-dependent, and leave-one-corpus-out.
 
 A model tested on speakers it was trained on learns voices as much as emotions, and scores
 far higher than it will on a new speaker. sersk therefore evaluates speaker-independently
 by default: :class:`SpeakerStratifiedKFold` keeps every clip of a speaker in the same fold.
 The random split, :class:`SpeakerDependentKFold`, exists for comparison with published
 figures that used it, and says what it is in its name and in its ``protocol`` attribute.
-:class:`LeaveOneSpeakerOut` tests each speaker in turn on a model trained on all the others.
+:class:`LeaveOneSpeakerOut` tests each speaker in turn on a model trained on all the others;
+:class:`LeaveOneCorpusOut` each corpus on a model trained on the others, which shows how a
+model fares on other speakers, languages, microphones and rooms.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from ..exceptions import SerskError
 
 __all__ = [
+    "CORPUS_GROUPED",
     "PROTOCOLS",
     "SPEAKER_GROUPED",
+    "LeaveOneCorpusOut",
     "LeaveOneSpeakerOut",
     "SpeakerDependentKFold",
     "ProtocolError",
@@ -38,10 +42,14 @@ PROTOCOLS = {
     "speaker": "speaker-independent",
     "loso": "leave-one-speaker-out",
     "random": "speaker-dependent",
+    "loco": "leave-one-corpus-out",
 }
 
 #: The protocols whose splitters need the speaker of every clip (as ``groups``).
 SPEAKER_GROUPED = frozenset({"speaker", "loso"})
+
+#: The protocols whose splitters need the corpus of every clip (as ``groups``).
+CORPUS_GROUPED = frozenset({"loco"})
 
 
 class ProtocolError(SerskError, ValueError):
@@ -313,17 +321,118 @@ class LeaveOneSpeakerOut(LeaveOneGroupOut):
         return super().get_n_splits(X, y, groups)
 
 
+class LeaveOneCorpusOut(LeaveOneGroupOut):
+    """Leave-one-corpus-out: each corpus is the test set once, the other corpora the training set.
+
+    :class:`~sklearn.model_selection.LeaveOneGroupOut` with the corpora as groups, over the
+    emotions the test corpus shares with the training corpora: when ``y`` is given, the test
+    clips of emotions no training clip has are left out (a model cannot be scored on an
+    emotion it never learnt). Speakers are disjoint when speaker ids are unique across
+    corpora, as the sersk loaders make them; :func:`cross_validate_speakers` checks it.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"leave-one-corpus-out"``.
+
+    See Also
+    --------
+    cross_validate_speakers : Cross-validation with ``protocol="loco"`` and ``corpora=``.
+    cross_corpus_evaluate : One training/test choice of corpora, on the emotions all share.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sersk.model_selection import LeaveOneCorpusOut
+    >>> corpora = np.array(["ravdess"] * 3 + ["emodb"] * 3 + ["nemo"] * 2)
+    >>> y = np.array(["calm", "sad", "angry", "sad", "angry", "boredom", "sad", "angry"])
+    >>> for train, test in LeaveOneCorpusOut().split(np.zeros(8), y, groups=corpora):
+    ...     print(np.unique(corpora[test]).tolist(), np.unique(y[test]).tolist())
+    ['emodb'] ['angry', 'sad']
+    ['nemo'] ['angry', 'sad']
+    ['ravdess'] ['angry', 'sad']
+    """
+
+    protocol = PROTOCOLS["loco"]
+
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Generate indices of the clips of all corpora but one, and of that one corpus.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The clips; only their number is used.
+        y : array-like of shape (n_samples,), default=None
+            The emotions: test clips of an emotion absent from the training clips are left
+            out. None keeps every test clip.
+        groups : array-like of shape (n_samples,)
+            The corpus of every clip. Required; at least two corpora.
+
+        Yields
+        ------
+        train : ndarray
+            The training set indices for that split.
+        test : ndarray
+            The testing set indices for that split: one corpus's clips.
+        """
+        groups = _check_corpora(groups, len(X))
+        for train, test in super().split(X, y, groups):
+            if y is not None:
+                y = np.asarray(y)
+                test = test[np.isin(y[test], np.unique(y[train]))]
+            yield train, test
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds: the number of corpora.
+
+        Parameters
+        ----------
+        X, y : object, default=None
+            Ignored; present for API consistency.
+        groups : array-like of shape (n_samples,)
+            The corpus of every clip. Required.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        if groups is None:
+            raise ProtocolError("leave-one-corpus-out needs the corpus of every clip to count "
+                                "its folds: pass groups=corpora")
+        return super().get_n_splits(X, y, groups)
+
+
+def _check_corpora(groups: Any, n_samples: int) -> np.ndarray:
+    if groups is None:
+        raise ProtocolError(
+            "leave-one-corpus-out needs the corpus of every clip: pass groups=corpora (the "
+            "'corpus' column of sersk.datasets.load_corpus)"
+        )
+    groups = np.asarray(groups)
+    if groups.shape != (n_samples,):
+        raise ValueError(f"groups must hold one corpus per clip: got shape {groups.shape} "
+                         f"for {n_samples} clips")
+    present = np.unique(groups)
+    if present.size < 2:
+        raise ProtocolError(f"leave-one-corpus-out needs at least two corpora; got "
+                            f"{present.tolist()}")
+    return groups
+
+
 def make_splitter(
     protocol: str = "speaker", *, n_splits: int = 5, random_state: Any = 0
-) -> SpeakerStratifiedKFold | LeaveOneSpeakerOut | SpeakerDependentKFold:
+) -> SpeakerStratifiedKFold | LeaveOneSpeakerOut | SpeakerDependentKFold | LeaveOneCorpusOut:
     """The splitter of an evaluation protocol.
 
     Parameters
     ----------
-    protocol : {"speaker", "loso", "random"}, default="speaker"
+    protocol : {"speaker", "loso", "random", "loco"}, default="speaker"
         ``"speaker"``: speaker-independent stratified k-fold; ``"loso"``:
         leave-one-speaker-out (one fold per speaker; ``n_splits`` and ``random_state`` do
-        not apply); ``"random"``: random stratified k-fold, speaker-dependent.
+        not apply); ``"random"``: random stratified k-fold, speaker-dependent; ``"loco"``:
+        leave-one-corpus-out (one fold per corpus, the corpora as groups).
     n_splits : int, default=5
         Number of folds.
     random_state : int, RandomState instance or None, default=0
@@ -331,7 +440,7 @@ def make_splitter(
 
     Returns
     -------
-    cv : SpeakerStratifiedKFold, LeaveOneSpeakerOut or SpeakerDependentKFold
+    cv : SpeakerStratifiedKFold, LeaveOneSpeakerOut, SpeakerDependentKFold or LeaveOneCorpusOut
         Its ``protocol`` attribute is the label to report results under.
     """
     if protocol == "speaker":
@@ -340,8 +449,10 @@ def make_splitter(
         return LeaveOneSpeakerOut()
     if protocol == "random":
         return SpeakerDependentKFold(n_splits, random_state=random_state)
+    if protocol == "loco":
+        return LeaveOneCorpusOut()
     raise ValueError(
         f"unknown protocol {protocol!r}; expected one of {sorted(PROTOCOLS)} "
         "('speaker' = speaker-independent, 'loso' = leave-one-speaker-out, 'random' = "
-        "speaker-dependent)"
+        "speaker-dependent, 'loco' = leave-one-corpus-out)"
     )

@@ -16,7 +16,14 @@ from sklearn.utils import _safe_indexing
 
 from ..exceptions import SerskError
 from ..metrics import score_predictions
-from ._split import SPEAKER_GROUPED, ProtocolError, check_speakers_known, make_splitter
+from ._split import (
+    CORPUS_GROUPED,
+    SPEAKER_GROUPED,
+    ProtocolError,
+    check_speaker_disjoint,
+    check_speakers_known,
+    make_splitter,
+)
 from ._transductive import SpeakerRoutes, speaker_routes, transductive_label
 
 __all__ = ["CrossValidationError", "cross_validate_speakers", "tabulate_folds"]
@@ -64,11 +71,20 @@ def cross_validate_speakers(
     error_score: str | float = "raise",
     progress: bool | str = False,
     return_predictions: bool = False,
+    corpora: Any = None,
+    domains: Any = None,
+    restrict: bool = True,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
-    """Cross-validate an emotion classifier under a speaker-independent (or -dependent) protocol.
+    """Cross-validate an emotion classifier under a speaker-independent (or -dependent) protocol,
+    or leave one corpus out.
 
     Each fold fits a fresh clone of ``estimator`` on the training clips, predicts the test
     clips and scores them with :func:`~sersk.metrics.score_predictions`.
+
+    With ``protocol="loco"`` each corpus is the test set once (:class:`LeaveOneCorpusOut`),
+    the model trained on every clip of the others; test clips of emotions no training clip
+    has are left out, and, with ``restrict=True``, predictions are chosen among the emotions
+    the test corpus holds (the usual cross-corpus convention, :func:`sersk.models.predict_among`).
 
     Parameters
     ----------
@@ -81,13 +97,16 @@ def cross_validate_speakers(
         The emotion of every clip.
     speakers : array-like of shape (n_samples,), default=None
         The speaker of every clip. Required by the speaker-independent protocol; with the
-        random protocol, used only to report which speakers each fold holds.
-    protocol : {"speaker", "loso", "random"}, default="speaker"
+        random protocol, used only to report which speakers each fold holds; with
+        ``"loco"``, checked to be disjoint between training and test clips.
+    protocol : {"speaker", "loso", "random", "loco"}, default="speaker"
         ``"speaker"``: speaker-independent stratified k-fold (no speaker in both training
         and test data); ``"loso"``: leave-one-speaker-out, one fold per speaker;
-        ``"random"``: random stratified k-fold, speaker-dependent.
+        ``"random"``: random stratified k-fold, speaker-dependent; ``"loco"``:
+        leave-one-corpus-out, one fold per corpus (needs ``corpora``).
     n_splits : int, default=5
-        Number of folds; with ``protocol="loso"``, the number of speakers instead.
+        Number of folds; with ``protocol="loso"`` (``"loco"``), the number of speakers
+        (corpora) instead.
     random_state : int, RandomState instance or None, default=0
         Seed of the fold assignment.
     labels : array-like of shape (n_classes,), default=None
@@ -106,6 +125,19 @@ def cross_validate_speakers(
         Also return every test clip's prediction (the pooled out-of-fold predictions that
         :func:`sersk.statistics.bootstrap_uar` and
         :func:`sersk.statistics.paired_speaker_test` take).
+    corpora : array-like of shape (n_samples,), default=None
+        The corpus of every clip; required by ``protocol="loco"``.
+    domains : array-like of shape (n_samples,), default=None
+        The domain of every clip (its corpus, speaker, session …), passed to an estimator
+        that asks for ``domains`` (a :class:`~sersk.preprocessing.DomainStandardScaler`
+        step): each test domain is then standardised with its own clips' statistics, and the
+        results are labelled ``"…, transductive (adapted per corpus)"`` (``speaker`` when
+        ``domains`` are the speakers, ``domain`` otherwise).
+    restrict : bool, default=True
+        With ``protocol="loco"``, choose each prediction among the emotions of the test
+        corpus (that the model knows). False lets the model predict any emotion it learnt,
+        and labels the results ``"…, unrestricted"``. Other protocols test on the emotions
+        they train on, so it does not apply.
 
     Returns
     -------
@@ -119,7 +151,10 @@ def cross_validate_speakers(
           (wall-clock time of ``predict`` over the test clips, divided by their number);
         - ``train_speakers``, ``test_speakers``: sorted lists (empty without ``speakers``);
         - ``confusion_matrix``: ndarray of shape (n_classes, n_classes), true classes in rows;
-        - ``error``: None, or the error of a failed fold when ``error_score`` is a number.
+        - ``error``: None, or the error of a failed fold when ``error_score`` is a number;
+        - with ``protocol="loco"`` only: ``test_corpus``, ``emotions`` (the emotions scored,
+          space-separated), ``n_left_out`` (test clips of emotions the model never learnt)
+          and ``restricted`` (whether predictions were restricted to ``emotions``).
 
         ``results.attrs`` holds ``"labels"`` (the class order), ``"protocol"`` and
         ``"n_splits"``.
@@ -173,12 +208,17 @@ def cross_validate_speakers(
     speakers = _check_speakers_shape(speakers, n_samples)
     if protocol in SPEAKER_GROUPED:
         check_speakers_known(speakers)
+    corpora = _check_per_clip(corpora, n_samples, "corpora", "corpus")
+    domains = _check_per_clip(domains, n_samples, "domains", "domain")
+    by_corpus = protocol in CORPUS_GROUPED
     labels = np.unique(y) if labels is None else np.asarray(labels)
-    if protocol == "loso":
-        n_splits = cv.get_n_splits(groups=speakers)
+    groups = corpora if by_corpus else speakers if protocol in SPEAKER_GROUPED else None
+    if protocol == "loso" or by_corpus:
+        n_splits = cv.get_n_splits(groups=groups)
     routes = speaker_routes(estimator)
-    routes.check(speakers)
-    label = transductive_label(cv.protocol) if routes.transductive else cv.protocol
+    routes.check(speakers, domains)
+    label = _protocol_label(cv.protocol, routes, domains, corpora, speakers,
+                            unrestricted=by_corpus and not restrict)
 
     from tqdm.auto import tqdm
 
@@ -186,8 +226,7 @@ def cross_validate_speakers(
     predicted: list[pd.DataFrame] = []
     splits = tqdm(
         # The random splitter ignores groups (and warns if given them).
-        cv.split(np.zeros(n_samples), y,
-                 groups=speakers if protocol in SPEAKER_GROUPED else None),
+        cv.split(np.zeros(n_samples), y, groups=groups),
         total=n_splits,
         desc=progress if isinstance(progress, str) else f"{label} CV",
         unit="fold",
@@ -196,16 +235,28 @@ def cross_validate_speakers(
     )
     for fold, (train, test) in enumerate(splits, start=1):
         row = _fold_row(fold, label, train, test, speakers)
+        allowed = None
+        if by_corpus:
+            if speakers is not None:
+                check_speaker_disjoint(train, test, speakers)
+            allowed = np.unique(y[test])
+            test_corpus = corpora[test[0]] if len(test) else None
+            row.update(test_corpus=test_corpus, emotions=" ".join(map(str, allowed)),
+                       n_left_out=int((corpora == test_corpus).sum() - len(test)),
+                       restricted=restrict)
+            allowed = allowed if restrict else None
         try:
             scores = _fit_and_score(estimator, X, y, train, test, labels,
-                                    speakers=speakers, routes=routes)
+                                    speakers=speakers, routes=routes, domains=domains,
+                                    allowed=allowed)
             y_pred = scores.pop("y_pred")
             row.update(scores)
             if return_predictions:
                 predicted.append(_predictions(fold, test, speakers, y, y_pred))
         except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
             if error_score == "raise":
-                done = _as_frame(rows, labels, label, n_splits)
+                done = _as_frame(rows, labels, label, n_splits,
+                                 extra=_LOCO_COLUMNS if by_corpus else ())
                 raise CrossValidationError(
                     f"fold {fold}/{n_splits} ({label}) failed with "
                     f"{type(exc).__name__}: {exc}. The {len(rows)} completed fold(s) are in "
@@ -222,7 +273,7 @@ def cross_validate_speakers(
             )
             row.update(_failed_scores(labels, error_score, exc))
         rows.append(row)
-    results = _as_frame(rows, labels, label, n_splits)
+    results = _as_frame(rows, labels, label, n_splits, extra=_LOCO_COLUMNS if by_corpus else ())
     if not return_predictions:
         return results
     columns = ["index", "fold", "speaker", "y_true", "y_pred"]
@@ -243,15 +294,38 @@ def _predictions(
     })
 
 
+_LOCO_COLUMNS = ("test_corpus", "emotions", "n_left_out", "restricted")
+
+
+def _check_per_clip(values: Any, n_samples: int, name: str, what: str) -> np.ndarray | None:
+    """``values`` as an array of one ``what`` per clip (None stays None), or a ValueError."""
+    if values is None:
+        return None
+    values = np.asarray(values)
+    if values.shape != (n_samples,):
+        raise ValueError(f"{name} must hold one {what} per clip: got shape {values.shape} "
+                         f"for {n_samples} clips")
+    return values
+
+
+def _protocol_label(protocol: str, routes: SpeakerRoutes, domains: Any, corpora: Any,
+                    speakers: Any, *, unrestricted: bool = False) -> str:
+    """The protocol column: transductive (and adapted per what) or not, unrestricted or not."""
+    if unrestricted:
+        protocol = f"{protocol}, unrestricted"
+    if not routes.transductive:
+        return protocol
+    adapted = None
+    if "domains" in routes.predict:
+        adapted = ("corpus" if corpora is not None and np.array_equal(domains, corpora)
+                   else "speaker" if speakers is not None and np.array_equal(domains, speakers)
+                   else "domain")
+    return transductive_label(protocol, adapted)
+
+
 def _check_speakers_shape(speakers: Any, n_samples: int) -> np.ndarray | None:
     """``speakers`` as an array of one speaker per clip (None stays None), or a ValueError."""
-    if speakers is None:
-        return None
-    speakers = np.asarray(speakers)
-    if speakers.shape != (n_samples,):
-        raise ValueError(f"speakers must hold one speaker per clip: got shape "
-                         f"{speakers.shape} for {n_samples} clips")
-    return speakers
+    return _check_per_clip(speakers, n_samples, "speakers", "speaker")
 
 
 def _fold_row(
@@ -277,16 +351,23 @@ def _fold_row(
 def _fit_and_score(
     estimator: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray,
     labels: np.ndarray, *, speakers: Any = None, routes: SpeakerRoutes | None = None,
+    domains: Any = None, allowed: Any = None,
 ) -> dict[str, Any]:
+    from ..models import predict_among
+
     routes = SpeakerRoutes() if routes is None else routes
     model = clone(estimator)
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     with routes.context():
         start = time.perf_counter()
-        model.fit(X_train, y[train], **routes.fit_params(speakers, train))
+        model.fit(X_train, y[train], **routes.fit_params(speakers, train, domains))
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        y_pred = model.predict(X_test, **routes.predict_params(speakers, test))
+        params = routes.predict_params(speakers, test, domains)
+        if allowed is None:
+            y_pred = model.predict(X_test, **params)
+        else:
+            y_pred = predict_among(model, X_test, allowed, **params)
         predict_seconds = time.perf_counter() - start
     scores = score_predictions(y[test], y_pred, labels=labels)
     return {
@@ -321,14 +402,14 @@ def _columns(labels: np.ndarray) -> list[str]:
 
 
 def _as_frame(
-    rows: list[dict[str, Any]], labels: np.ndarray, protocol: str, n_splits: int
+    rows: list[dict[str, Any]], labels: np.ndarray, protocol: str, n_splits: int,
+    extra: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=_columns(labels))
+    frame = pd.DataFrame(rows, columns=[*_columns(labels), *extra])
     frame.attrs.update(
         labels=labels.tolist(), protocol=protocol, n_splits=n_splits,
     )
     return frame
-
 
 
 def tabulate_folds(results: pd.DataFrame) -> pd.DataFrame:

@@ -2,12 +2,27 @@
 
 ``CRNNClassifier`` and ``MLPClassifier`` (Keras, through scikeras) live in
 :mod:`sersk.models.keras` and need ``pip install "sersk[keras]"``; they are imported from there
-on first use, so ``import sersk.models`` does not import TensorFlow.
+on first use, so ``import sersk.models`` does not import TensorFlow. :func:`predict_among` and
+:func:`restrict_probabilities` restrict a model's output to a set of emotions.
 """
 
 from ._label_encoding import LabelEncodedClassifier
+from ._restrict import (
+    UnknownEmotionError,
+    check_emotions,
+    predict_among,
+    restrict_probabilities,
+)
 
-__all__ = ["CRNNClassifier", "LabelEncodedClassifier", "MLPClassifier"]
+__all__ = [
+    "CRNNClassifier",
+    "LabelEncodedClassifier",
+    "MLPClassifier",
+    "UnknownEmotionError",
+    "check_emotions",
+    "predict_among",
+    "restrict_probabilities",
+]
 
 _KERAS_NAMES = frozenset({"CRNNClassifier", "MLPClassifier"})
 

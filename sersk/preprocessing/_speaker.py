@@ -10,15 +10,12 @@ labels the results of every pipeline that does (see :mod:`sersk.model_selection`
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import SerskError
+from ._domain import _GroupStandardScaler, _statistics
 
 __all__ = ["SpeakerStandardScaler", "standardize_per_speaker"]
 
@@ -43,16 +40,6 @@ def _check_speakers(speakers: Any, n_rows: int, where: str) -> np.ndarray:
             f"{n_rows} rows"
         )
     return speakers
-
-
-def _statistics(
-    X: np.ndarray, with_mean: bool, with_std: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    mean = X.mean(axis=0) if with_mean else np.zeros(X.shape[1])
-    scale = X.std(axis=0) if with_std else np.ones(X.shape[1])
-    # A constant feature (or a speaker's single clip) keeps its scale, as in StandardScaler.
-    scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
-    return mean, scale
 
 
 def standardize_per_speaker(
@@ -99,19 +86,21 @@ def standardize_per_speaker(
     return out
 
 
-class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SpeakerStandardScaler(_GroupStandardScaler):
     """Standardise each speaker's rows with that speaker's own statistics (**transductive**).
 
-    ``fit`` learns the mean and standard deviation of every training speaker. ``transform``
-    standardises each row with its speaker's statistics: those learnt in ``fit`` for a
-    speaker seen there, else those of that speaker's rows in the batch being transformed.
-    A new speaker is therefore normalised with their own unlabelled test clips, all of them
-    together: the prediction of a clip depends on the speaker's other test clips, which is
-    *transductive* evaluation. It scores higher than a model meeting a single clip of a new
-    speaker, and a batch holding one clip of a speaker centres that clip to zero. Use it only
-    as an explicit choice: sersk's evaluation functions label results of pipelines holding it
-    ``"…, transductive"``. The default, a :class:`~sklearn.preprocessing.StandardScaler`
-    fitted on the training speakers only, is not transductive.
+    A :class:`~sersk.preprocessing.DomainStandardScaler` whose domains are the speakers
+    (metadata ``speakers``, required). ``fit`` learns the mean and standard deviation of every
+    training speaker. ``transform`` standardises each row with its speaker's statistics: those
+    learnt in ``fit`` for a speaker seen there, else those of that speaker's rows in the batch
+    being transformed. A new speaker is therefore normalised with their own unlabelled test
+    clips, all of them together: the prediction of a clip depends on the speaker's other test
+    clips, which is *transductive* evaluation. It scores higher than a model meeting a single
+    clip of a new speaker, and a batch holding one clip of a speaker centres that clip to zero.
+    Use it only as an explicit choice: sersk's evaluation functions label results of pipelines
+    holding it ``"…, transductive"``. The default, a
+    :class:`~sklearn.preprocessing.StandardScaler` fitted on the training speakers only, is not
+    transductive.
 
     It needs the speaker of every row, passed as ``speakers`` to ``fit`` and ``transform``.
     Inside a :class:`~sklearn.pipeline.Pipeline`, it asks for them through scikit-learn's
@@ -130,15 +119,19 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     min_clips : int, default=1
         A speaker with fewer rows than this in a batch to transform (and not seen in ``fit``)
         is an error: statistics of one or two clips are mostly noise.
+    fallback : bool, default=False
+        Standardise such a speaker with the statistics of all the training rows instead.
 
     Attributes
     ----------
     speakers_ : ndarray of shape (n_speakers,)
-        The training speakers.
-    mean_ : ndarray of shape (n_speakers, n_features)
+        The training speakers (also ``domains_``).
+    domain_mean_ : ndarray of shape (n_speakers, n_features)
         Each training speaker's mean (zeros with ``with_mean=False``).
-    scale_ : ndarray of shape (n_speakers, n_features)
+    domain_scale_ : ndarray of shape (n_speakers, n_features)
         Each training speaker's standard deviation (ones with ``with_std=False``).
+    mean_, scale_ : ndarray of shape (n_features,)
+        The statistics of all the training rows (used by ``fallback``).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -147,6 +140,7 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     See Also
     --------
     standardize_per_speaker : The same on one matrix, as a function.
+    DomainStandardScaler : Any grouping of the clips (a corpus, a session, a folder).
     sklearn.preprocessing.StandardScaler : One set of statistics, from the training speakers.
 
     Examples
@@ -168,19 +162,25 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     ['calm', 'angry']
     """
 
+    _group = "speaker"
+
     __metadata_request__fit = {"speakers": True}
     __metadata_request__transform = {"speakers": True}
 
-    _parameter_constraints: dict = {
-        "with_mean": ["boolean"],
-        "with_std": ["boolean"],
-        "min_clips": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, *, with_mean: bool = True, with_std: bool = True, min_clips: int = 1):
+    def __init__(self, *, with_mean: bool = True, with_std: bool = True, min_clips: int = 1,
+                 fallback: bool = False):
         self.with_mean = with_mean
         self.with_std = with_std
         self.min_clips = min_clips
+        self.fallback = fallback
+
+    def _require(self, groups: Any, n_rows: int, where: str) -> None:
+        _check_speakers(groups, n_rows, where)
+
+    @property
+    def speakers_(self) -> np.ndarray:
+        """The training speakers."""
+        return self.domains_
 
     def fit(self, X: Any, y: Any = None, *, speakers: Any = None) -> SpeakerStandardScaler:
         """Learn every training speaker's mean and standard deviation.
@@ -198,15 +198,7 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         -------
         self : SpeakerStandardScaler
         """
-        self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        speakers = _check_speakers(speakers, X.shape[0], "fit")
-        self.speakers_ = np.unique(speakers)
-        stats = [_statistics(X[speakers == s], self.with_mean, self.with_std)
-                 for s in self.speakers_]
-        self.mean_ = np.array([mean for mean, _ in stats])
-        self.scale_ = np.array([scale for _, scale in stats])
-        return self
+        return self._fit(X, None if speakers is None else np.asarray(speakers))
 
     def transform(self, X: Any, *, speakers: Any = None) -> np.ndarray:
         """Standardise each row with its speaker's statistics.
@@ -223,26 +215,7 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         -------
         X_scaled : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        speakers = _check_speakers(speakers, X.shape[0], "transform")
-        known = {speaker: i for i, speaker in enumerate(self.speakers_.tolist())}
-        out = np.empty_like(X)
-        for speaker in np.unique(speakers):
-            rows = speakers == speaker
-            if speaker in known:
-                mean, scale = self.mean_[known[speaker]], self.scale_[known[speaker]]
-            else:
-                if rows.sum() < self.min_clips:
-                    raise ValueError(
-                        f"speaker {speaker!r} has {rows.sum()} clip(s) in the batch to "
-                        f"transform, fewer than min_clips={self.min_clips}: a new speaker is "
-                        "normalised with the statistics of their own clips, so transform all "
-                        "of a speaker's clips together"
-                    )
-                mean, scale = _statistics(X[rows], self.with_mean, self.with_std)
-            out[rows] = (X[rows] - mean) / scale
-        return out
+        return self._transform(X, None if speakers is None else np.asarray(speakers))
 
     def fit_transform(self, X: Any, y: Any = None, *, speakers: Any = None) -> np.ndarray:
         """Fit, then standardise the same rows (``speakers`` goes to both).
