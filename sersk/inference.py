@@ -280,9 +280,9 @@ def predict_clips(
     rows = []
     iterator = zip(sources, names, strict=True)
     if progress:
-        from tqdm.auto import tqdm
+        from ._progress import progress_bar
 
-        iterator = tqdm(iterator, total=len(sources), desc="predicting", unit="clip")
+        iterator = progress_bar(iterator, total=len(sources), desc="predicting", unit="clip")
     for source, name in iterator:
         row = {"source": name, "duration": np.nan, "n_windows": 0, "emotion": None,
                "confidence": np.nan, **{_proba(c): np.nan for c in classes}, "error": None}

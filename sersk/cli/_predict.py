@@ -122,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
 def _maybe_progress(items: list, progress: bool):
     if not progress:
         return items
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
-    return tqdm(items, desc="predicting", unit="file")
+    return progress_bar(items, desc="predicting", unit="file")
 
 
 def write_table(table, args: argparse.Namespace, *, drop_errors: bool) -> None:

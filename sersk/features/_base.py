@@ -424,9 +424,9 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
         ]
         progress = None
         if self.verbose:
-            from tqdm.auto import tqdm
+            from .._progress import progress_bar
 
-            progress = tqdm(total=len(todo), desc=f"{type(self).__name__} extraction",
+            progress = progress_bar(total=len(todo), desc=f"{type(self).__name__} extraction",
                             unit="clip")
         try:
             if n_jobs == 1:

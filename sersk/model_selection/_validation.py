@@ -178,11 +178,11 @@ def cross_validate_speakers(
     routes.check(speakers)
     label = transductive_label(cv.protocol) if routes.transductive else cv.protocol
 
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     rows: list[dict[str, Any]] = []
     predicted: list[pd.DataFrame] = []
-    splits = tqdm(
+    splits = progress_bar(
         # The random splitter ignores groups (and warns if given them).
         cv.split(np.zeros(n_samples), y,
                  groups=speakers if protocol in SPEAKER_GROUPED else None),
