@@ -221,7 +221,7 @@ def test_train_from_a_config_file(tmp_path):
     (["train", "mfcc-svm", *SYNTHETIC, "--set", "novalue"], "expected PARAM=VALUE"),
     (["train", "mfcc-svm", *SYNTHETIC, "--emotions", "bored"], "--emotions bored: no such clips"),
     (["train", "mfcc-svm", "--corpus", "ravdess", "--data-home", "/nonexistent/sersk"],
-     "RAVDESS folder /nonexistent/sersk does not exist"),
+     "--data-home /nonexistent/sersk: no such folder"),
     (["train", "--config", "/nonexistent/train.toml"], "config file not found"),
     (["train", "mfcc-svm", "--corpus", "synthetic", "--synthetic-speakers", "2",
       "--synthetic-utterances", "1"], "cannot be trained on these 12 clips: Requesting 3-fold"),
@@ -328,3 +328,30 @@ def test_long_voice_in_short_clip_window_is_one_window(tmp_path):
     save_audio(clip, voice_like(duration=1.5), SR)
     status, out, _ = run("predict", str(model), str(clip), "--timeline", "--format", "json")
     assert status == 0 and len(json.loads(out)) == 1
+
+
+def test_a_bad_set_value_names_the_option_and_the_estimator():
+    status, _, err = run("train", "mfcc-svm", *SYNTHETIC, "--cv", "2",
+                         "--set", "svc__estimator__C=abc")
+    assert status == 1
+    assert "--set svc__estimator__C='abc': The 'C' parameter of SVC must be" in err
+    assert "cross_val_predict" not in err
+
+
+def test_info_on_a_corrupt_file_says_so_first(tmp_path):
+    corrupt = tmp_path / "ser.joblib"
+    corrupt.write_bytes(b"\x80\x04this is not a pickle of anything" * 10)
+    status, out, err = run("info", str(corrupt))
+    assert status == 1 and out == ""
+    assert "plain joblib file" not in err
+    assert "cannot be read as a model" in err
+
+
+def test_info_on_a_plain_joblib_file_says_where_its_facts_come_from(tmp_path):
+    import joblib
+
+    joblib.dump(pitch_model(), tmp_path / "plain.joblib")
+    status, out, err = run("info", str(tmp_path / "plain.joblib"))
+    assert status == 0 and "emotions   high, low" in out
+    assert "plain joblib file without sersk metadata; what follows was read by loading it" in err
+

@@ -41,7 +41,7 @@ from sklearn.pipeline import make_pipeline
 from sersk.features import RMSEnergy
 from sersk.model_selection import cross_validate_speakers
 rng = np.random.default_rng(0)
-clips = [(rng.standard_normal(8000) * (0.02 + 0.3 * (i % 2)), 16000) for i in range(16)]
+clips = [(rng.standard_normal(16000) * (0.02 + 0.3 * (i % 2)), 16000) for i in range(16)]
 y = np.array(["calm", "loud"] * 8)
 speakers = np.repeat(["a", "b", "c", "d"], 4)
 model = make_pipeline(RMSEnergy(verbose=True), LogisticRegression())

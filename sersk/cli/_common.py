@@ -118,6 +118,11 @@ def load_frames(args: argparse.Namespace):
         )
     else:
         data_home = args.data_home or os.environ.get(DATA_HOME_ENV) or None
+        if data_home is not None and not os.path.exists(os.path.expanduser(data_home)):
+            given = (f"--data-home {args.data_home}" if args.data_home
+                     else f"${DATA_HOME_ENV}={data_home}")
+            raise CommandError(f"{given}: no such folder; give the folder that holds one "
+                               f"folder per corpus (such as '{corpora[0]}')")
         frame = load_corpus(corpora if len(corpora) > 1 else corpora[0], data_home)
     if args.emotions:
         unknown = sorted(set(args.emotions) - set(frame["emotion"]))

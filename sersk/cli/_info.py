@@ -15,9 +15,9 @@ def add_info_parser(commands) -> None:
         commands, "info", "show what a saved model is",
         "Show what a saved model is: its pipeline, emotions, training corpora and size,\n"
         "cross-validation scores, when it was saved and with which versions of sersk and\n"
-        "its libraries (those that differ from the installed ones are marked). The file is\n"
-        "not unpickled, so this works on models that do not load here, and is safe on files\n"
-        "you do not trust.",
+        "its libraries (those that differ from the installed ones are marked). A model saved\n"
+        "by sersk is not unpickled, so this works on models that do not load here, and is\n"
+        "safe on files you do not trust; a plain joblib file is loaded to see what it is.",
     )
     parser.add_argument("model", metavar="MODEL", help="a model saved by 'sersk train'")
     parser.add_argument("--json", action="store_true", help="print the metadata as JSON")
@@ -44,9 +44,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     except SerskError as exc:
         if not path.is_file() or "no sersk metadata" not in str(exc):
             raise
-        # A plain joblib file: the little it says about itself needs unpickling.
-        note(f"{path} is a plain joblib file without sersk metadata; loading it to see more")
+        # No sersk metadata: a plain joblib file says what it is only once unpickled, and a
+        # corrupt file is only known to be one when that fails; so load first, then say which.
         _, meta = load_model_file(args.model)
+        note(f"{path} is a plain joblib file without sersk metadata; what follows was read "
+             "by loading it")
     if args.json:
         print(json.dumps(meta, indent=2, ensure_ascii=False))
         return 0
