@@ -262,7 +262,7 @@ def predict_clips(
     >>> from sersk.features import RMSEnergy
     >>> from sersk.inference import predict_clips
     >>> rng = np.random.default_rng(0)
-    >>> clips = [(rng.standard_normal(8000) * (0.02 + 0.3 * (i % 2)), 16_000) for i in range(8)]
+    >>> clips = [(rng.standard_normal(16_000) * (0.02 + 0.3 * (i % 2)), 16_000) for i in range(8)]
     >>> model = make_pipeline(RMSEnergy(), LogisticRegression()).fit(clips, ["calm", "loud"] * 4)
     >>> table = predict_clips(model, [clips[1], np.zeros(100)])
     >>> table.loc[0, "emotion"], bool(table.loc[0, "confidence"] > 0.9)

@@ -64,6 +64,8 @@ def test_analyse_long_clip_keeps_its_timeline():
 def test_analyse_clip_errors_are_readable():
     with pytest.raises(AudioError, match="^notes.txt: cannot be decoded as audio"):
         analyse_clip(pitch_model(), b"Dear diary, today I was happy.", name="notes.txt")
+    with pytest.raises(AudioError, match="^up.wav: is too short to judge: 100 ms of audio"):
+        analyse_clip(pitch_model(), wav_bytes(voice_like(duration=0.1), SR), name="up.wav")
 
 
 @pytest.mark.parametrize("kind, n_rows", [("mfcc", 39), ("log-mel", 64)])

@@ -355,3 +355,21 @@ def test_info_on_a_plain_joblib_file_says_where_its_facts_come_from(tmp_path):
     assert status == 0 and "emotions   high, low" in out
     assert "plain joblib file without sersk metadata; what follows was read by loading it" in err
 
+
+def test_predict_refuses_a_clip_too_short_to_judge(tmp_path):
+    model = tmp_path / "pitch.joblib"
+    save_model(pitch_model(), model)
+    blip, fine = tmp_path / "blip.wav", tmp_path / "fine.wav"
+    save_audio(blip, voice_like(duration=0.1), SR)
+    save_audio(fine, voice_like(duration=1.0), SR)
+    status, out, err = run("predict", str(model), str(blip), str(fine))
+    assert status == 1
+    assert f"sersk: error: {blip}: is too short to judge: 100 ms of audio, under the 750 ms " \
+        "minimum" in err
+    assert "fine.wav" in out and "blip.wav" not in out
+
+
+def test_windows_shorter_than_the_minimum_are_a_usage_error():
+    status, _, err = run("predict", "m.joblib", "x.wav", "--window", "0.5")
+    assert status == 2
+    assert "--window: at least 0.75 seconds" in err

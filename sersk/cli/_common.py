@@ -65,8 +65,9 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
                          metavar="SECONDS",
                          help="files longer than this are classified in windows (default: "
                          "%(default)s)")
-    windows.add_argument("--window", type=positive_float, default=DEFAULT_WINDOW,
-                         metavar="SECONDS", help="window length (default: %(default)s)")
+    windows.add_argument("--window", type=window_seconds, default=DEFAULT_WINDOW,
+                         metavar="SECONDS", help="window length (default: %(default)s; at "
+                         "least sersk.audio.MIN_DURATION)")
     windows.add_argument("--hop", type=positive_float, default=DEFAULT_HOP, metavar="SECONDS",
                          help="step between window starts (default: %(default)s)")
 
@@ -88,6 +89,19 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def window_seconds(text: str) -> float:
+    """A window length: every window is a clip, refused if too short to judge."""
+    from ..audio import MIN_DURATION
+
+    value = positive_float(text)
+    if value < MIN_DURATION:
+        raise argparse.ArgumentTypeError(
+            f"at least {MIN_DURATION:g} seconds (sersk.audio.MIN_DURATION: shorter clips are "
+            f"too short to judge), got {text}"
+        )
     return value
 
 
