@@ -97,6 +97,14 @@ DATA_HOME_ENV = "SERSK_DATA_HOME"
 WHISPER_MODEL_ENV = "SERSK_WHISPER_MODEL"
 
 
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity masks
+        return os.cpu_count() or 1
+
+
 class UsageError(Exception):
     """A problem with the command line or the data it points to: exit status 2."""
 
@@ -182,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
     parser.add_argument("--out", default="benchmark-results", metavar="DIR",
                         help="output folder (default: benchmark-results)")
-    parser.add_argument("--n-jobs", type=int, default=None,
-                        help="processes for feature extraction (default: 1; -1: all cores)")
+    parser.add_argument("--n-jobs", type=int, default=available_cores(),
+                        help="processes for feature extraction (default: the cores available "
+                        f"to this process, {available_cores()} here)")
     parser.add_argument("--cache", metavar="DIR",
                         help="feature cache folder (default: <out>/cache)")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log MLflow runs")
@@ -560,11 +569,16 @@ _FIRST_COLUMNS = [
     "corpus", "pipeline", "protocol", "fold", "uar", "accuracy", "macro_f1", "fit_seconds",
     "predict_seconds_per_clip", "extract_seconds_per_clip", "n_train", "n_test",
 ]
+_LAST_COLUMNS = ["mlflow_run_id", "error"]
 
 
 def _write_results(tables: list[pd.DataFrame], path: Path) -> pd.DataFrame:
     results = pd.concat(tables, ignore_index=True)
-    results = results[[*_FIRST_COLUMNS, *(c for c in results if c not in _FIRST_COLUMNS)]]
+    # The same order whichever runs there were and whichever came first: the first columns,
+    # the others (recall_<emotion>, search and duplicate columns …) by name, then the last.
+    known = {*_FIRST_COLUMNS, *_LAST_COLUMNS}
+    results = results[[*_FIRST_COLUMNS, *sorted(c for c in results if c not in known),
+                       *(c for c in _LAST_COLUMNS if c in results)]]
     tmp = path.with_suffix(".csv.tmp")
     results.to_csv(tmp, index=False)
     tmp.replace(path)
@@ -621,8 +635,7 @@ def write_summary(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; the exit status."""
-    from tqdm.auto import tqdm
-
+    from sersk._progress import interactive, progress_bar
     from sersk.exceptions import SerskError
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -666,7 +679,10 @@ def main(argv: list[str] | None = None) -> int:
     args.duplicate_check = check_duplicates(frames, args, cache)
     runs = plan_runs(corpora, args.pipelines, args.protocol)
     tables, extraction, clips = [], {}, []
-    for corpus, name, protocol in tqdm(runs, desc="benchmark", unit="run"):
+    for number, (corpus, name, protocol) in enumerate(
+            progress_bar(runs, desc="benchmark", unit="run"), start=1):
+        if not interactive():  # no progress bars in a log: a line per run instead
+            print(f"[{number}/{len(runs)}] {corpus}/{name}/{protocol}", flush=True)
         try:
             if protocol == CROSS_CORPUS:
                 tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,

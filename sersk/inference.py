@@ -298,7 +298,7 @@ def predict_clips(
     >>> from sersk.features import RMSEnergy
     >>> from sersk.inference import predict_clips
     >>> rng = np.random.default_rng(0)
-    >>> clips = [(rng.standard_normal(8000) * (0.02 + 0.3 * (i % 2)), 16_000) for i in range(8)]
+    >>> clips = [(rng.standard_normal(16_000) * (0.02 + 0.3 * (i % 2)), 16_000) for i in range(8)]
     >>> model = make_pipeline(RMSEnergy(), LogisticRegression()).fit(clips, ["calm", "loud"] * 4)
     >>> table = predict_clips(model, [clips[1], np.zeros(100)])
     >>> table.loc[0, "emotion"], bool(table.loc[0, "confidence"] > 0.9)
@@ -320,9 +320,9 @@ def predict_clips(
     rows = []
     iterator = zip(sources, names, strict=True)
     if progress:
-        from tqdm.auto import tqdm
+        from ._progress import progress_bar
 
-        iterator = tqdm(iterator, total=len(sources), desc="predicting", unit="clip")
+        iterator = progress_bar(iterator, total=len(sources), desc="predicting", unit="clip")
     for source, name in iterator:
         row = {"source": name, "duration": np.nan, "n_windows": 0, "emotion": None,
                "confidence": np.nan, **{_proba(c): np.nan for c in classes}, "error": None}

@@ -216,7 +216,7 @@ def save_model(
     >>> from sersk.features import MFCC
     >>> from sersk.persistence import load_model, save_model
     >>> rng = np.random.default_rng(0)
-    >>> clips = [(rng.standard_normal(8000) * (0.05 + 0.1 * (i % 2)), 16_000) for i in range(8)]
+    >>> clips = [(rng.standard_normal(16_000) * (0.05 + 0.1 * (i % 2)), 16_000) for i in range(8)]
     >>> model = make_pipeline(MFCC(n_mfcc=13), LogisticRegression())
     >>> model = model.fit(clips, ["calm", "angry"] * 4)
     >>> with tempfile.TemporaryDirectory() as tmp:

@@ -55,7 +55,9 @@ __all__ = [
 
 DEFAULT_EXPERIMENT = "sersk"
 
-# Metrics logged per fold (step = fold number) and as mean/std over the folds.
+#: Prefix of the per-fold metrics (step = fold number); the bare name holds the mean over folds.
+FOLD_PREFIX = "fold_"
+# Metrics logged per fold and as mean/std over the folds.
 _FOLD_METRICS = ("uar", "accuracy", "macro_f1", "fit_seconds", "predict_seconds_per_clip")
 
 # MLflow accepts at most 100 parameters and 1000 metrics per batch.
@@ -156,8 +158,10 @@ def log_cross_validation(
     - parameters: ``pipeline``, ``corpus``, ``protocol``, ``n_splits``, ``sersk_version``,
       ``labels``, ``params``, and the pipeline's parameters;
     - metrics: ``uar``, ``accuracy``, ``macro_f1``, ``fit_seconds``,
-      ``predict_seconds_per_clip`` and ``recall_<label>`` per fold (step = fold number), and
-      ``<metric>_mean`` / ``<metric>_std`` over the completed folds, ``n_failed_folds``, and
+      ``predict_seconds_per_clip`` and ``recall_<label>``, each the mean over the completed
+      folds (also as ``<metric>_mean``, with ``<metric>_std``); each fold's value as
+      ``fold_<metric>`` (step = fold number: MLflow's run table shows a metric's last step,
+      which for a per-fold metric would be the last fold's); ``n_failed_folds``, and
       ``chance_uar`` (``1 / n_classes``);
     - with ``predictions``: ``uar_pooled`` and its 95 % percentile bootstrap interval over
       speakers, ``uar_ci_low`` and ``uar_ci_high`` (1000 resamples, seed 0; see
@@ -286,11 +290,12 @@ def _metrics(
         for name in names:
             value = float(row[name])
             if math.isfinite(value):
-                yield _metric_key(name), value, int(row["fold"])
+                yield _metric_key(f"{FOLD_PREFIX}{name}"), value, int(row["fold"])
     done = results.loc[~failed]
     for name in names:
         values = done[name].astype(float).dropna()
         if len(values):
+            yield _metric_key(name), float(values.mean()), 0
             yield _metric_key(f"{name}_mean"), float(values.mean()), 0
             yield _metric_key(f"{name}_std"), float(values.std(ddof=0)), 0
     yield "n_failed_folds", float(failed.sum()), 0
@@ -691,18 +696,19 @@ def log_search(
       ``best_params.fold<k>`` (the parameters chosen in outer fold k, as JSON), and
       ``best.<name>`` for every searched parameter: the candidate whose inner UAR, averaged
       over the outer folds that tried it, is highest;
-    - metrics: ``inner_uar`` (the chosen candidate's inner UAR, step = outer fold) and
-      ``inner_uar_mean``; ``search_seconds`` per fold;
+    - metrics: ``inner_uar`` and ``inner_uar_mean`` (the chosen candidates' inner UAR, mean
+      over the outer folds); per outer fold (step = fold number) ``fold_inner_uar`` and
+      ``fold_search_seconds``;
     - artifacts: ``candidates.csv`` (every candidate of every outer fold) and
       ``best_params.json``;
     - the tag ``sersk.search``.
 
     Each child run (tag ``mlflow.parentRunId``) is one candidate: a parameter set, logged as
-    parameters, with ``inner_uar`` and ``inner_uar_std`` (mean and standard deviation over the
-    inner folds; step = outer fold), ``inner_uar_mean`` over the outer folds, ``fit_seconds``
-    per fold and ``n_failed_folds``. Candidates drawn alike in several outer folds (the same
-    seed draws the same candidates) share one child run. A candidate that failed everywhere
-    ends ``FAILED``.
+    parameters, with ``fold_inner_uar`` and ``fold_inner_uar_std`` (mean and standard
+    deviation over the inner folds; step = outer fold) and ``fold_fit_seconds``, their mean
+    over the outer folds ``inner_uar`` (also ``inner_uar_mean``), and ``n_failed_folds``.
+    Candidates drawn alike in several outer folds (the same seed draws the same candidates)
+    share one child run. A candidate that failed everywhere ends ``FAILED``.
     """
     from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
@@ -723,7 +729,7 @@ def log_search(
     fold_metrics = {**(metrics or {})}
     inner = folds["inner_uar"].astype(float)
     if inner.notna().any():
-        fold_metrics["inner_uar_mean"] = float(inner.mean())
+        fold_metrics["inner_uar"] = fold_metrics["inner_uar_mean"] = float(inner.mean())
     run_id = log_cross_validation(
         folds, corpus=corpus, pipeline=pipeline, estimator=estimator, out_dir=out_dir,
         experiment=experiment, params=run_params, metrics=fold_metrics,
@@ -736,11 +742,11 @@ def log_search(
     with _quiet_mlflow():
         client = MlflowClient(tracking_uri=uri)
         timestamp = int(time.time() * 1000)
-        per_fold = [Metric(name, float(getattr(row, column)), timestamp, int(row.fold))
+        per_fold = [Metric(f"{FOLD_PREFIX}{name}", float(getattr(row, name)), timestamp,
+                           int(row.fold))
                     for row in folds.itertuples()
-                    for name, column in (("inner_uar", "inner_uar"),
-                                         ("search_seconds", "search_seconds"))
-                    if math.isfinite(float(getattr(row, column)))]
+                    for name in ("inner_uar", "search_seconds")
+                    if math.isfinite(float(getattr(row, name)))]
         if per_fold:
             client.log_batch(run_id, metrics=per_fold)
         with tempfile.TemporaryDirectory() as tmp:
@@ -795,12 +801,13 @@ def _candidate_groups(candidates: pd.DataFrame) -> list[dict[str, Any]]:
         for name, value in (("inner_uar", score), ("inner_uar_std", float(row.std_test_uar)),
                             ("fit_seconds", float(row.mean_fit_time))):
             if math.isfinite(value):
-                group["metrics"].append((name, value, fold))
+                group["metrics"].append((f"{FOLD_PREFIX}{name}", value, fold))
     for group in groups.values():
         scores = np.asarray(group.pop("scores"))
         done = scores[np.isfinite(scores)]
         group["inner_uar_mean"] = float(done.mean()) if len(done) else float("nan")
         if len(done):
-            group["metrics"].append(("inner_uar_mean", group["inner_uar_mean"], 0))
+            group["metrics"] += [("inner_uar", group["inner_uar_mean"], 0),
+                                 ("inner_uar_mean", group["inner_uar_mean"], 0)]
         group["metrics"].append(("n_failed_folds", float(len(scores) - len(done)), 0))
     return list(groups.values())

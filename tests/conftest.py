@@ -43,13 +43,14 @@ def make_voice():
 
 @pytest.fixture
 def voice_files(tmp_path):
-    """Twelve short voice-like WAV files at mixed rates: (paths, labels)."""
+    """Twelve short voice-like WAV files at mixed rates (0.8 to 1.35 s, all over
+    sersk.audio.MIN_DURATION): (paths, labels)."""
     paths, labels = [], []
     for i in range(12):
         label = ["low", "high"][i % 2]
         f0 = 110.0 if label == "low" else 260.0
         sr = [16_000, 22_050, 44_100][i % 3]
-        y = voice_like(f0=f0 + 5 * i, duration=0.6 + 0.05 * i, sr=sr, seed=i)
+        y = voice_like(f0=f0 + 5 * i, duration=0.8 + 0.05 * i, sr=sr, seed=i)
         path = tmp_path / f"clip_{i:02d}.wav"
         save_audio(path, y, sr)
         paths.append(str(path))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import urllib.request
 
 import numpy as np
 import pytest
@@ -62,6 +64,8 @@ def test_analyse_long_clip_keeps_its_timeline():
 def test_analyse_clip_errors_are_readable():
     with pytest.raises(AudioError, match="^notes.txt: cannot be decoded as audio"):
         analyse_clip(pitch_model(), b"Dear diary, today I was happy.", name="notes.txt")
+    with pytest.raises(AudioError, match="^up.wav: is too short to judge: 100 ms of audio"):
+        analyse_clip(pitch_model(), wav_bytes(voice_like(duration=0.1), SR), name="up.wav")
 
 
 @pytest.mark.parametrize("kind, n_rows", [("mfcc", 39), ("log-mel", 64)])
@@ -93,6 +97,64 @@ def test_the_page_imports_streamlit_and_sersk_does_not():
         capture_output=True, text=True, env=repo_env(), timeout=120,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+
+# --- the demo server --------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux: read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    # The command name (field 2) may hold spaces; the fields after it do not.
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.network_server
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_demo_starts_quietly_on_a_fresh_machine_and_stops_with_sigterm(tmp_path):
+    """No ~/.streamlit, no terminal, no display: Streamlit's first-run e-mail prompt must not
+    block the start (or end it with status 255), and SIGTERM to ``sersk demo`` must stop the
+    Streamlit server it started, not leave it serving."""
+    pytest.importorskip("streamlit")
+    save_model(pitch_model(), tmp_path / "ser.joblib")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in repo_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["HOME"] = str(home)
+    port = free_port()
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    with open(tmp_path / "demo.log", "w") as log:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "sersk", "demo", str(tmp_path / "ser.joblib"),
+             "--port", str(port)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True,
+        )
+        try:
+            wait_for_http(health, timeout=90, process=demo)
+            servers = _children(demo.pid)
+            assert servers, "sersk demo runs Streamlit in a child process"
+            demo.send_signal(signal.SIGTERM)
+            assert demo.wait(timeout=60) == 0
+        finally:
+            stop(demo)  # whatever is left of its process group
+    for pid in servers:
+        assert not os.path.exists(f"/proc/{pid}"), "the Streamlit server outlived sersk demo"
+    with pytest.raises(OSError):
+        urllib.request.urlopen(health, timeout=2)
+    output = (tmp_path / "demo.log").read_text()
+    assert "email" not in output.lower() and "usage statistics" not in output.lower(), output
+    assert not (home / ".streamlit").exists()
 
 
 # --- the page in a browser -------------------------------------------------------------------

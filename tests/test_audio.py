@@ -13,6 +13,8 @@ import soundfile as sf
 
 from sersk.audio import (
     DEFAULT_SAMPLE_RATE,
+    MIN_DURATION,
+    check_duration,
     describe_source,
     is_audio_path,
     load_audio,
@@ -345,6 +347,18 @@ def test_read_audio_raises_the_decoding_errors(tmp_path, kind):
     with pytest.raises(AudioError) as excinfo:
         read_audio(path)
     assert_audio_error(excinfo, path, problem)
+
+
+def test_check_duration_names_the_clip_its_length_and_the_minimum():
+    n = int(np.ceil(MIN_DURATION * SR))
+    y = noise(n)
+    assert check_duration(y, sr=SR) is y  # exactly the minimum passes
+    with pytest.raises(AudioError, match=r"^clip\.wav: is too short to judge: 100 ms of audio, "
+                       r"under the 750 ms minimum \(on shorter clips"):
+        check_duration(y[: SR // 10], sr=SR, source="clip.wav")
+    with pytest.raises(AudioError, match="under the 50 ms minimum"):
+        check_duration(y[:400], sr=SR, min_duration=0.05)
+    assert check_duration(y[:1], sr=SR, min_duration=0).size == 1
 
 
 def test_clip_shorter_than_min_duration(tmp_path):

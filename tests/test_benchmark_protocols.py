@@ -27,7 +27,7 @@ def data_home(tmp_path_factory):
     """Two speakers per corpus, three clips per emotion; an EmoDB clip copies a RAVDESS one."""
     home = tmp_path_factory.mktemp("corpora")
     ravdess = make_emotional_speech(n_speakers=2, n_utterances=3, emotions=tuple(RAVDESS_CODES),
-                                    duration=0.4, random_state=1)
+                                    duration=0.8, random_state=1)
     copied = None
     ravdess["take"] = ravdess.groupby(["speaker", "emotion"]).cumcount()
     for row in ravdess.itertuples():
@@ -41,7 +41,7 @@ def data_home(tmp_path_factory):
         if row.emotion == "angry" and copied is None:
             copied = row.audio
     emodb = make_emotional_speech(n_speakers=2, n_utterances=3, emotions=tuple(EMODB_CODES),
-                                  duration=0.4, random_state=2)
+                                  duration=0.8, random_state=2)
     (home / "emodb" / "wav").mkdir(parents=True)
     emodb["take"] = emodb.groupby(["speaker", "emotion"]).cumcount()
     for row in emodb.itertuples():

@@ -148,3 +148,27 @@ def test_label_predictions_of_a_run_whose_folds_all_failed():
                                  protocol="speaker")
     assert len(labelled) == 0
     assert {"corpus", "pipeline", "protocol", "path", "gender"} <= set(labelled)
+
+
+def test_results_columns_keep_their_order_whatever_the_runs(tmp_path):
+    first = pd.DataFrame({"corpus": ["a"], "pipeline": ["p"], "protocol": ["speaker"],
+                          "fold": [1], "uar": [0.5], "recall_sad": [0.4], "recall_angry": [0.6],
+                          "mlflow_run_id": ["r1"]})
+    failed = run._failed_run("b", "q", "speaker", 1, RuntimeError("boom"))
+    searched = first.assign(search="random", inner_uar=0.5, n_duplicates=0)
+    orders = []
+    for tables in ([first, failed, searched], [searched, failed, first], [failed, first]):
+        written = run._write_results(tables, tmp_path / "results.csv")
+        orders.append(pd.read_csv(tmp_path / "results.csv").columns.tolist())
+        assert written.columns.tolist() == orders[-1]
+    assert orders[0] == orders[1]
+    assert orders[0][:len(run._FIRST_COLUMNS)] == run._FIRST_COLUMNS
+    assert orders[0][-2:] == ["mlflow_run_id", "error"]
+    assert orders[2] == [c for c in orders[0] if c in orders[2]]
+
+
+def test_n_jobs_defaults_to_the_available_cores():
+    args = run.build_parser().parse_args([])
+    assert args.n_jobs == run.available_cores() >= 1
+    if hasattr(os, "sched_getaffinity"):
+        assert args.n_jobs == len(os.sched_getaffinity(0))

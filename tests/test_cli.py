@@ -285,7 +285,7 @@ def test_train_from_a_config_file(tmp_path):
     (["train", "mfcc-svm", *SYNTHETIC, "--set", "novalue"], "expected PARAM=VALUE"),
     (["train", "mfcc-svm", *SYNTHETIC, "--emotions", "bored"], "--emotions bored: no such clips"),
     (["train", "mfcc-svm", "--corpus", "ravdess", "--data-home", "/nonexistent/sersk"],
-     "RAVDESS folder /nonexistent/sersk does not exist"),
+     "--data-home /nonexistent/sersk: no such folder"),
     (["train", "--config", "/nonexistent/train.toml"], "config file not found"),
     (["train", "mfcc-svm", "--corpus", "synthetic", "--synthetic-speakers", "2",
       "--synthetic-utterances", "1"], "cannot be trained on these 12 clips: Requesting 3-fold"),
@@ -392,3 +392,41 @@ def test_long_voice_in_short_clip_window_is_one_window(tmp_path):
     save_audio(clip, voice_like(duration=1.5), SR)
     status, out, _ = run("predict", str(model), str(clip), "--timeline", "--format", "json")
     assert status == 0 and len(json.loads(out)) == 1
+
+
+def test_a_bad_set_value_names_the_option_and_the_estimator():
+    status, _, err = run("train", "mfcc-svm", *SYNTHETIC, "--cv", "2",
+                         "--set", "svc__estimator__C=abc")
+    assert status == 1
+    assert "--set svc__estimator__C='abc': The 'C' parameter of SVC must be" in err
+    assert "cross_val_predict" not in err
+
+
+def test_info_on_a_corrupt_file_neither_loads_it_nor_calls_it_a_model(tmp_path):
+    # info never unpickles (it would run code from the file), so it cannot tell a corrupt file
+    # from a plain pickle: it says that it has no sersk metadata, and what loading would mean.
+    corrupt = tmp_path / "ser.joblib"
+    corrupt.write_bytes(b"\x80\x04this is not a pickle of anything" * 10)
+    status, out, err = run("info", str(corrupt))
+    assert status == 0 and err == ""
+    assert "no sersk metadata: a plain joblib or pickle file, or not a model at all" in out
+    assert "does not unpickle it" in out and "loading it" not in out
+
+
+def test_predict_refuses_a_clip_too_short_to_judge(tmp_path):
+    model = tmp_path / "pitch.joblib"
+    save_model(pitch_model(), model)
+    blip, fine = tmp_path / "blip.wav", tmp_path / "fine.wav"
+    save_audio(blip, voice_like(duration=0.1), SR)
+    save_audio(fine, voice_like(duration=1.0), SR)
+    status, out, err = run("predict", str(model), str(blip), str(fine))
+    assert status == 1
+    assert f"sersk: error: {blip}: is too short to judge: 100 ms of audio, under the 750 ms " \
+        "minimum" in err
+    assert "fine.wav" in out and "blip.wav" not in out
+
+
+def test_windows_shorter_than_the_minimum_are_a_usage_error():
+    status, _, err = run("predict", "m.joblib", "x.wav", "--window", "0.5")
+    assert status == 2
+    assert "--window: at least 0.75 seconds" in err

@@ -315,7 +315,7 @@ def count_extractions(monkeypatch):
 def clips(make_voice):
     """Three short voices at three rates, as (waveform, sr) tuples."""
     return [
-        (make_voice(f0=110.0 + 60 * i, duration=0.4 + 0.05 * i, sr=sr, seed=i), sr)
+        (make_voice(f0=110.0 + 60 * i, duration=0.8 + 0.05 * i, sr=sr, seed=i), sr)
         for i, sr in enumerate([16_000, 22_050, 44_100])
     ]
 
@@ -387,7 +387,7 @@ def test_feature_names(clips):
 
 
 def test_two_dimensional_array_is_one_waveform_per_row(make_voice):
-    rows = np.stack([make_voice(f0=f0, duration=0.3, seed=i)
+    rows = np.stack([make_voice(f0=f0, duration=0.8, seed=i)
                      for i, f0 in enumerate([100.0, 200.0, 300.0])])
     est = MFCC(n_mfcc=8).fit(rows)
     assert est.n_features_in_ == rows.shape[1]
@@ -467,7 +467,7 @@ def test_mfcc_deltas_are_not_pooled_twice(clips):
 
 
 def test_handcrafted_features_stack_the_single_features(make_voice):
-    y = make_voice(duration=0.5, seed=5)
+    y = make_voice(duration=0.8, seed=5)
     est = HandcraftedFeatures(features=("mfcc", "log_mel", "chroma", "spectral_contrast",
                                         "zero_crossing_rate", "rms_energy", "pitch"),
                               n_mfcc=10, n_mels=32, pooling="frames", trim_db=None)
@@ -481,12 +481,12 @@ def test_handcrafted_features_stack_the_single_features(make_voice):
         rms_energy(y=y, sr=SR),
         pitch(y=y, sr=SR, frame_length=768),
     ])
-    assert frames.shape == expected.shape == (51, len(est.get_feature_names_out()))
+    assert frames.shape == expected.shape == (81, len(est.get_feature_names_out()))
     np.testing.assert_allclose(frames, expected, rtol=1e-5, atol=1e-4)
 
 
 def test_handcrafted_frame_deltas_follow_every_channel(make_voice):
-    y = make_voice(duration=0.5, seed=6)
+    y = make_voice(duration=0.8, seed=6)
     plain = HandcraftedFeatures(features=("mfcc", "rms_energy", "pitch"), n_mfcc=5,
                                 pooling="frames", trim_db=None).fit([y])
     est = clone(plain).set_params(delta_order=2).fit([y])
@@ -703,7 +703,7 @@ def mixed_batch(tmp_path, make_voice):
     good = []
     for i in range(2):
         path = tmp_path / f"good_{i}.wav"
-        save_audio(path, make_voice(f0=150.0 + 50 * i, duration=0.3, seed=i), SR)
+        save_audio(path, make_voice(f0=150.0 + 50 * i, duration=0.8, seed=i), SR)
         good.append(str(path))
     silent = tmp_path / "silent.wav"
     save_audio(silent, np.zeros(SR // 4), SR)
@@ -729,7 +729,8 @@ def test_bad_inputs_are_collected_after_the_good_ones_are_cached(tmp_path, mixed
     assert message.startswith("3 of 5 audio input(s) could not be used")
     assert re.search(r"\[1\] .*missing\.wav: file not found", message)
     assert re.search(r"\[2\] .*silent\.wav: is silent", message)
-    assert re.search(r"\[3\] .*tiny\.wav: is too short: 10\.0 ms", message)
+    assert re.search(r"\[3\] .*tiny\.wav: is too short to judge: 10 ms of audio, under the "
+                     r"750 ms minimum", message)
     assert "good_0" not in message and "good_1" not in message
     assert err.errors[3].source == batch[3]
     clone = pickle.loads(pickle.dumps(err))
@@ -749,32 +750,69 @@ def test_extract_frames_also_collects_errors_without_a_cache(mixed_batch):
 
 
 @pytest.mark.parametrize("cls", [MFCC, HandcraftedFeatures])
-def test_a_50_ms_clip_is_analysed(tmp_path, make_voice, cls):
+def test_a_50_ms_clip_is_analysed_when_the_clip_minimum_is_lifted(tmp_path, make_voice, cls):
+    # min_duration=0 leaves the analysis window as the only limit, which a 50 ms clip passes.
     y = make_voice(f0=200.0, duration=0.05, seed=11)
     path = tmp_path / "short.wav"
     save_audio(path, y, SR, subtype="FLOAT")
-    est = cls(pooling="frames", trim_db=None).fit([path])
+    est = cls(pooling="frames", trim_db=None, min_duration=0).fit([path])
     frames = est.transform([path, (y, SR)])
     assert frames[0].shape == (1 + 800 // 160, len(est.get_feature_names_out()))
     np.testing.assert_array_equal(frames[0], frames[1])
     # With the default edge trimming too: the faded ends go, what is left is still analysed.
-    pooled = cls().fit([path]).transform([path])
+    pooled = cls(min_duration=0).fit([path]).transform([path])
     assert pooled.shape[0] == 1 and np.isfinite(pooled).all()
 
 
 def test_the_shortest_clip_follows_the_longest_window(make_voice):
     # HandcraftedFeatures needs a 48 ms pitch frame; MFCC only its 25 ms STFT window.
     clip = (make_voice(duration=0.04, seed=12), SR)
-    assert MFCC().fit([clip]).transform([clip]).shape[0] == 1
+    assert MFCC(min_duration=0).fit([clip]).transform([clip]).shape[0] == 1
     with pytest.raises(AudioBatchError, match=r"waveform #0: is too short: 40\.0 ms, shorter "
                        r"than the 48\.0 ms analysis window"):
-        HandcraftedFeatures().fit([clip]).transform([clip])
+        HandcraftedFeatures(min_duration=0).fit([clip]).transform([clip])
+
+
+
+@pytest.mark.parametrize("cls", [MFCC, LogMel, HandcraftedFeatures, RMSEnergy])
+def test_clips_too_short_to_judge_are_refused(tmp_path, make_voice, cls):
+    from sersk.audio import MIN_DURATION
+
+    n_min = int(np.ceil(MIN_DURATION * SR))
+    voice = make_voice(duration=1.0, seed=13)
+    path = tmp_path / "blip.wav"
+    save_audio(path, voice[:SR // 10], SR)
+    est = cls().fit([(voice, SR)])
+    with pytest.raises(AudioBatchError) as excinfo:
+        est.transform([(voice[:n_min], SR), str(path), (voice[: SR // 40], SR)])
+    assert sorted(excinfo.value.errors) == [1, 2]  # exactly the minimum passes
+    message = str(excinfo.value)
+    assert (f"blip.wav: is too short to judge: 100 ms of audio, under the "
+            f"{1000 * MIN_DURATION:.0f} ms minimum") in message
+    # A 25 ms clip meets the same rule, not the analysis window's.
+    assert "waveform #2: is too short to judge: 25 ms" in message
+    # The minimum is a parameter; it does not enter the cache key, as it changes no frames.
+    assert cls(min_duration=0.05).fit([path]).transform([path]).shape[0] == 1
+    assert cls(min_duration=0.05)._cache_signature() == cls()._cache_signature()
+    with pytest.raises(ValueError, match="min_duration"):
+        cls(min_duration=-1.0).fit([path])
+
+
+def test_models_pickled_before_the_minimum_existed_refuse_short_clips(make_voice):
+    from sersk.audio import MIN_DURATION
+
+    est = MFCC(n_mfcc=8).fit([(make_voice(duration=1.0), SR)])
+    del est.__dict__["min_duration"]  # as unpickled from an older sersk
+    restored = pickle.loads(pickle.dumps(est))
+    assert restored.min_duration == MIN_DURATION
+    with pytest.raises(AudioBatchError, match="too short to judge"):
+        restored.transform([(make_voice(duration=0.1), SR)])
 
 
 def test_batch_error_message_lists_twenty_then_counts_the_rest():
     silent = [(np.zeros(1600, np.float32), SR)] * 25
     with pytest.raises(AudioBatchError) as excinfo:
-        RMSEnergy().extract_frames([(white_noise(1600), SR), *silent])
+        RMSEnergy().extract_frames([(white_noise(SR), SR), *silent])
     message = str(excinfo.value)
     assert message.startswith("25 of 26 audio input(s) could not be used")
     assert "[1] waveform #1: is silent" in message and "[20] waveform #20" in message
@@ -807,7 +845,7 @@ def test_trim_silence_cuts_the_quiet_edges_only(make_voice):
 
 
 def test_transformers_ignore_silence_around_the_voice_by_default(make_voice):
-    voice = make_voice(duration=0.6, seed=4)
+    voice = make_voice(duration=0.8, seed=4)
     padded = np.r_[np.zeros(SR), voice, np.zeros(SR)].astype(np.float32)
     trimmed = HandcraftedFeatures().fit_transform([(voice, SR), (padded, SR)])
     untrimmed = HandcraftedFeatures(trim_db=None).fit_transform([(voice, SR), (padded, SR)])
@@ -820,7 +858,7 @@ def test_transformers_ignore_silence_around_the_voice_by_default(make_voice):
 
 def test_cache_folder_expands_the_home_directory(tmp_path, monkeypatch, make_voice):
     monkeypatch.setenv("HOME", str(tmp_path))
-    y = make_voice(duration=0.3, seed=6)
+    y = make_voice(duration=0.8, seed=6)
     MFCC(memory="~/feature-cache").fit_transform([(y, SR)])
     assert any((tmp_path / "feature-cache").rglob("*.npy"))
     assert not (tmp_path / "~").exists()

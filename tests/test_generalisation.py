@@ -218,7 +218,7 @@ def muffled(y: np.ndarray) -> np.ndarray:
 def audio_model():
     """MFCC -> scaler -> logistic regression on synthetic emotional speech: (model, frame)."""
     frame = make_emotional_speech(n_speakers=4, n_utterances=4, emotions=("angry", "sad"),
-                                  duration=0.5, random_state=0)
+                                  duration=0.8, random_state=0)
     fitted = make_pipeline(MFCC(n_mfcc=13), StandardScaler(), LogisticRegression(max_iter=500))
     return fitted.fit(audio_inputs(frame), frame["emotion"]), frame
 
@@ -226,7 +226,7 @@ def audio_model():
 def test_adapting_to_muffled_audio_recovers_accuracy(audio_model):
     fitted, _ = audio_model
     test = make_emotional_speech(n_speakers=2, n_utterances=6, emotions=("angry", "sad"),
-                                 duration=0.5, random_state=7)
+                                 duration=0.8, random_state=7)
     clips = [(muffled(y), sr) for y, sr in test["audio"]]
     truth = test["emotion"].to_numpy()
     before = np.mean(predict_clips(fitted, clips)["emotion"].to_numpy() == truth)
@@ -268,7 +268,7 @@ def saved(audio_model, tmp_path_factory):
     clips = folder / "clips"
     clips.mkdir()
     test = make_emotional_speech(n_speakers=2, n_utterances=3, emotions=("angry", "sad"),
-                                 duration=0.5, random_state=9)
+                                 duration=0.8, random_state=9)
     for i, (y, sr) in enumerate(test["audio"]):
         save_audio(clips / f"clip{i:02d}.wav", muffled(y), sr)
     return path, clips

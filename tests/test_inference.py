@@ -118,7 +118,7 @@ def test_bad_clips_get_their_row_and_do_not_stop_the_others(tmp_path):
     text.write_text("not audio")
     table = predict_clips(
         model, [str(text), b"", str(tmp_path / "missing.wav"), np.zeros(SR),
-                (voice_like(duration=0.01), SR), (voice_like(duration=1.0), SR)],
+                (voice_like(duration=0.1), SR), (voice_like(duration=1.0), SR)],
         names=["notes", "empty", "missing", "silence", "blip", "fine"],
     )
     errors = table["error"].tolist()
@@ -126,7 +126,10 @@ def test_bad_clips_get_their_row_and_do_not_stop_the_others(tmp_path):
     assert errors[1] == "empty: is empty (0 bytes)"
     assert errors[2] == "missing: file not found"
     assert errors[3] == "silence: is silent (every sample is zero)"
-    assert errors[4].startswith("blip: is too short")  # too short for the MFCC window
+    # Too short to judge: the same AudioError as other bad audio, with the clip's length and
+    # the minimum (sersk.audio.MIN_DURATION), here as in the CLI, the demo and serving.
+    assert errors[4].startswith("blip: is too short to judge: 100 ms of audio, under the 750 ms "
+                                "minimum")
     assert errors[5] is None or errors[5] != errors[5]
     assert table["emotion"].iloc[:5].isna().all() and table["emotion"].iloc[5] == "low"
 

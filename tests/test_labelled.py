@@ -40,7 +40,7 @@ PITCH = {"frustrated": 110.0, "glad": 260.0}
 
 def clip(path: Path, label: str = "glad", seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    y = voice_like(f0=PITCH.get(label, 180.0) + 3 * seed, duration=0.3, sr=SR, seed=seed)
+    y = voice_like(f0=PITCH.get(label, 180.0) + 3 * seed, duration=0.8, sr=SR, seed=seed)
     save_audio(path, y, SR)
     return path
 

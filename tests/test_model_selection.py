@@ -225,8 +225,13 @@ def test_bad_error_score():
         cross_validate_speakers(DummyClassifier(), X, y, speakers=speakers, error_score="skip")
 
 
-def test_progress_bar(capsys):
+def test_progress_bar(capsys, monkeypatch):
     X, y, speakers = corpus()
+    # Not on a terminal (captured stderr): no bar, no escape codes in a log.
+    cross_validate_speakers(DummyClassifier(), X, y, speakers=speakers, n_splits=2,
+                            progress="dummy")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr("sersk._progress.interactive", lambda stream=None: True)
     cross_validate_speakers(DummyClassifier(), X, y, speakers=speakers, n_splits=2,
                             progress="dummy")
     assert "dummy" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def test_loso_has_one_fold_per_speaker_holding_that_speaker_only():
 
 def test_loso_on_synthetic_audio():
     frame = make_emotional_speech(n_speakers=3, n_utterances=2, emotions=("angry", "sad"),
-                                  duration=0.4, random_state=0)
+                                  duration=0.8, random_state=0)
     model = make_pipeline(MFCC(n_mfcc=8), StandardScaler(), LogisticRegression())
     results = cross_validate_speakers(model, audio_inputs(frame), frame["emotion"],
                                       speakers=frame["speaker"], protocol="loso")
@@ -140,7 +140,7 @@ def test_cross_corpus_with_several_training_corpora_on_audio():
                                           ("beta", ("angry", "sad")),
                                           ("gamma", ("angry", "sad", "fearful"))]):
         frame = make_emotional_speech(n_speakers=2, n_utterances=2, emotions=emotions,
-                                      duration=0.4, random_state=k)
+                                      duration=0.8, random_state=k)
         frame["corpus"] = name
         frame["speaker"] = name + "-" + frame["speaker"]
         frames.append(frame)

@@ -136,3 +136,19 @@ def test_spec_augment_is_seeded():
 def test_spec_augment_refuses_matrices():
     with pytest.raises(ValueError, match="FixedLengthSequence"):
         SpecAugment().fit_resample(np.zeros((4, 5)), [0, 1, 0, 1])
+
+
+def test_augmented_copies_stay_long_enough_to_judge(make_voice):
+    from sersk.audio import MIN_DURATION
+    from sersk.features import MFCC
+
+    # 0.5 s of voice in 1 s of silence, and 0.8 s of voice: trimmed and sped up by 1.1, both
+    # would fall under MIN_DURATION, and the features would refuse the copies.
+    short = np.r_[np.zeros(SR // 4), make_voice(duration=0.5, seed=1), np.zeros(SR // 4)]
+    clips = [(short.astype(np.float32), SR), (make_voice(duration=0.8, seed=2), SR)]
+    augmenter = AudioAugmenter(n_copies=2, time_stretch=(1.1, 1.2), pitch_shift=None,
+                               gain_db=None, probability=1.0, random_state=0)
+    X_res, _ = augmenter.fit_resample(clips, ["a", "b"])
+    assert all(y.shape[0] >= MIN_DURATION * SR for y, _ in X_res)
+    assert X_res[3][0].shape[0] < clips[1][0].shape[0]  # still stretched, as far as allowed
+    MFCC(n_mfcc=8).fit_transform(X_res)  # no copy refused

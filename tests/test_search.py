@@ -301,8 +301,9 @@ def test_log_search_on_real_server(mlflow_server, tmp_path, monkeypatch):  # noq
     assert params["search"] == "random(n_iter=3, inner_splits=3)" and params["seed"] == "0"
     assert parent.data.tags["sersk.search"] == params["search"]
     assert metrics["uar_mean"] == pytest.approx(results.folds["uar"].mean())
-    assert metrics["inner_uar_mean"] == pytest.approx(results.folds["inner_uar"].mean())
-    history = client.get_metric_history(run_id, "inner_uar")
+    assert metrics["inner_uar"] == metrics["inner_uar_mean"] == pytest.approx(
+        results.folds["inner_uar"].mean())
+    history = client.get_metric_history(run_id, "fold_inner_uar")
     assert sorted(m.step for m in history) == [1, 2, 3, 4]
     for row in results.folds.itertuples():
         assert json.loads(params[f"best_params.fold{row.fold}"]) == row.best_params
@@ -321,9 +322,10 @@ def test_log_search_on_real_server(mlflow_server, tmp_path, monkeypatch):  # noq
     assert by_c.keys() == set(means.index)
     for c, run in by_c.items():
         assert run.info.status == "FINISHED"
-        assert run.data.metrics["inner_uar_mean"] == pytest.approx(means[c])
+        assert run.data.metrics["inner_uar"] == run.data.metrics["inner_uar_mean"] == (
+            pytest.approx(means[c]))
         inner = results.candidates[results.candidates["param_logisticregression__C"] == c]
-        steps = client.get_metric_history(run.info.run_id, "inner_uar")
+        steps = client.get_metric_history(run.info.run_id, "fold_inner_uar")
         assert sorted((m.step, round(m.value, 9)) for m in steps) == sorted(
             zip(inner["fold"], inner["mean_test_uar"].round(9), strict=True))
-        assert "inner_uar_std" in run.data.metrics
+        assert "fold_inner_uar_std" in run.data.metrics

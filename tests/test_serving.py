@@ -68,16 +68,18 @@ def test_bad_rows_get_errors_and_plain_json_values(mlflow_model):
     folder, _, frame = mlflow_model
     loaded = mlflow_pyfunc.load_model(str(folder))
     good = b64(wav_bytes(*frame["audio"][0]))
+    blip = b64(wav_bytes(voice_like(duration=0.1), 16_000))
     table = loaded.predict(pd.DataFrame({
-        "audio_base64": [good, "not base64!", b64(b"RIFF junk"), None],
-        "name": ["good", "typo", "junk", "nothing"],
+        "audio_base64": [good, "not base64!", b64(b"RIFF junk"), None, blip],
+        "name": ["good", "typo", "junk", "nothing", "blip"],
     }))
     errors = table["error"].tolist()
     assert errors[0] is None
     assert errors[1] == "typo: 'audio_base64' is not valid base64"
     assert errors[2].startswith("junk: cannot be decoded as audio")
     assert errors[3] == "nothing: the row has neither 'audio_base64' nor 'path'"
-    assert table["emotion"].iloc[1:].tolist() == [None, None, None]  # None, not NaN
+    assert errors[4].startswith("blip: is too short to judge: 100 ms of audio, under the 750 ms")
+    assert table["emotion"].iloc[1:].tolist() == [None] * 4  # None, not NaN
     assert table["confidence"].iloc[1] is None
 
 

@@ -82,8 +82,9 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
                          metavar="SECONDS",
                          help="files longer than this are classified in windows (default: "
                          "%(default)s)")
-    windows.add_argument("--window", type=positive_float, default=DEFAULT_WINDOW,
-                         metavar="SECONDS", help="window length (default: %(default)s)")
+    windows.add_argument("--window", type=window_seconds, default=DEFAULT_WINDOW,
+                         metavar="SECONDS", help="window length (default: %(default)s; at "
+                         "least sersk.audio.MIN_DURATION)")
     windows.add_argument("--hop", type=positive_float, default=DEFAULT_HOP, metavar="SECONDS",
                          help="step between window starts (default: %(default)s)")
 
@@ -163,6 +164,19 @@ def probability(text: str) -> float:
     return value
 
 
+def window_seconds(text: str) -> float:
+    """A window length: every window is a clip, refused if too short to judge."""
+    from ..audio import MIN_DURATION
+
+    value = positive_float(text)
+    if value < MIN_DURATION:
+        raise argparse.ArgumentTypeError(
+            f"at least {MIN_DURATION:g} seconds (sersk.audio.MIN_DURATION: shorter clips are "
+            f"too short to judge), got {text}"
+        )
+    return value
+
+
 def error(message: str) -> None:
     print(f"sersk: error: {message}", file=sys.stderr)
 
@@ -179,7 +193,7 @@ def load_frames(args: argparse.Namespace):
     """The clips named by --corpus (and --emotions) as one corpus frame, and the names of its
     corpora (a label file or folder is named after itself: ``my_labels``)."""
     from ..datasets import load_corpus, make_emotional_speech
-    from ..datasets._labelled import apply_label_map
+    from ..datasets._labelled import apply_label_map, is_labelled_source
 
     corpora = list(dict.fromkeys(args.corpus))
     mapping = {old: new for item in args.label_map or [] for old, new in item.items()}
@@ -198,6 +212,12 @@ def load_frames(args: argparse.Namespace):
             frame = apply_label_map(frame, mapping)
     else:
         data_home = args.data_home or os.environ.get(DATA_HOME_ENV) or None
+        public = [c for c in corpora if not is_labelled_source(c)]
+        if public and data_home is not None and not os.path.exists(os.path.expanduser(data_home)):
+            given = (f"--data-home {args.data_home}" if args.data_home
+                     else f"${DATA_HOME_ENV}={data_home}")
+            raise CommandError(f"{given}: no such folder; give the folder that holds one "
+                               f"folder per corpus (such as '{public[0]}')")
         frame = load_corpus(corpora if len(corpora) > 1 else corpora[0], data_home,
                             label_map=mapping or None, speaker_pattern=args.speaker_pattern)
         corpora = list(frame.attrs["roots"])

@@ -183,9 +183,9 @@ def _check_emotions(model, emotions: list[str]) -> None:
 def _maybe_progress(items: list, progress: bool):
     if not progress:
         return items
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
-    return tqdm(items, desc="predicting", unit="file")
+    return progress_bar(items, desc="predicting", unit="file")
 
 
 def write_table(table, args: argparse.Namespace, *, drop_errors: bool) -> None:

@@ -248,10 +248,32 @@ def _make_pipeline(name: str, params: dict, step: str, cache: str, n_jobs: int |
         model = pipelines.make(name, **params)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    _check_params(model, params)
     feature_params = model.named_steps[step].get_params(deep=False)
     runtime = {"memory": cache, "n_jobs": n_jobs}
     model.set_params(**{f"{step}__{k}": v for k, v in runtime.items() if k in feature_params})
     return model
+
+
+def _check_params(model, params: dict) -> None:
+    """Check the --set values against the estimators they set, before any work: a bad value
+    would otherwise surface deep inside cross-validation, blamed on cross_val_predict."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    nested = model.get_params(deep=True)
+    for key, value in params.items():
+        owner_key, _, leaf = key.rpartition("__")
+        owner = nested.get(owner_key) if owner_key else model
+        validate = getattr(owner, "_validate_params", None)
+        if validate is None:
+            continue
+        try:
+            validate()
+        except InvalidParameterError as exc:
+            # The owner may hold several --set values: name this one only if it is the culprit.
+            culprit = f"--set {key}={value!r}: " if f"'{leaf}' parameter" in str(exc) else (
+                "--set: ")
+            raise CommandError(f"{culprit}{exc}") from None
 
 
 def _extract_once(model, step: str, X: list, *, progress: bool) -> None:

@@ -202,7 +202,7 @@ def _record_files(record: Any) -> list[dict]:
 
 def _download(url: str, dest: Path, *, progress: bool) -> tuple[int, str, str]:
     """Stream ``url`` to ``dest`` through ``dest.part``: (bytes received, MD5, content type)."""
-    from tqdm import tqdm
+    from .._progress import progress_bar
 
     part = dest.with_name(dest.name + ".part")
     received, md5 = 0, hashlib.md5()
@@ -210,7 +210,7 @@ def _download(url: str, dest: Path, *, progress: bool) -> tuple[int, str, str]:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         content_type = response.headers.get("Content-Type", "")
-        with open(part, "wb") as f, tqdm(
+        with open(part, "wb") as f, progress_bar(
             total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
             disable=not progress, leave=False,
         ) as bar:

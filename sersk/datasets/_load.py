@@ -316,8 +316,8 @@ def _corpus_folder(spec: CorpusSpec, root: Path, *, combined: bool, default_home
     """The folder to list: a child of ``root`` named like the corpus, else ``root`` itself."""
     if not root.exists():
         raise CorpusError(
-            f"{spec.title} folder {root} does not exist; pass the folder holding the corpus "
-            f"({spec.layout}), or a data home holding a '{spec.name}' folder"
+            f"{root} does not exist; pass the {spec.title} folder itself ({spec.layout}), or "
+            f"a data home holding a '{spec.name}' folder"
         )
     if not root.is_dir():
         raise CorpusError(f"{root} is a file; pass the folder holding the {spec.title} corpus")

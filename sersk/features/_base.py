@@ -18,7 +18,16 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..audio import AudioError, describe_source, is_audio_path, load_audio, trim_silence
+from ..audio import (
+    MIN_DURATION,
+    AudioError,
+    check_duration,
+    describe_source,
+    is_audio_path,
+    load_audio,
+    trim_silence,
+    validate_waveform,
+)
 from ._cache import FeatureCache, content_key, resolve_cache_location
 from ._pooling import StatisticsPooling
 
@@ -155,8 +164,13 @@ def _extract_each(transformer, chunk):
     batch_size = transformer._extraction_batch_size()
     for index, source, name in chunk:
         try:
-            y = load_audio(source, sr=transformer.sr, min_duration=transformer._min_duration(),
-                           name=name)
+            y = load_audio(source, sr=transformer.sr, name=name)
+            # The clip's own minimum first: a 25 ms clip is refused as too short to judge,
+            # whichever pipeline it meets; the analysis window only binds below it.
+            check_duration(y, sr=transformer.sr, source=name,
+                           min_duration=transformer.min_duration)
+            validate_waveform(y, sr=transformer.sr, source=name,
+                              min_duration=transformer._min_duration())
             if transformer.trim_db is not None:
                 y = trim_silence(y, sr=transformer.sr, top_db=transformer.trim_db,
                                  min_duration=transformer._min_duration())
@@ -210,6 +224,10 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
     trim_db : float or None, default=30.0
         Leading and trailing audio more than this many dB below the clip's loudest 25 ms is cut
         before analysis (:func:`sersk.audio.trim_silence`); None keeps every sample.
+    min_duration : float, default=sersk.audio.MIN_DURATION
+        Clips shorter than this many seconds (before trimming) are refused with an
+        :class:`~sersk.exceptions.AudioError` (:func:`sersk.audio.check_duration`); 0 accepts
+        any clip at least one analysis window long.
     pooling : {"stats", "frames"} or transformer, default="stats"
         What :meth:`transform` returns: ``"stats"`` pools each clip with
         :class:`StatisticsPooling` (a 2-D array with named columns); ``"frames"`` returns the
@@ -227,6 +245,7 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "sr": [Interval(Integral, 1000, 384_000, closed="both")],
         "trim_db": [Interval(Real, 0, None, closed="neither"), None],
+        "min_duration": [Interval(Real, 0, None, closed="left")],
         "pooling": [StrOptions({"stats", "frames"}), HasMethods(["fit", "transform"])],
         "n_jobs": [Integral, None],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
@@ -234,7 +253,7 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
     }
 
     # Parameters that do not change the frames, and so stay out of the cache key.
-    _runtime_params = frozenset({"pooling", "n_jobs", "memory", "verbose"})
+    _runtime_params = frozenset({"min_duration", "pooling", "n_jobs", "memory", "verbose"})
 
     # --- what subclasses define -------------------------------------------------------------
     def _frame_matrix(self, y: np.ndarray) -> np.ndarray:
@@ -264,7 +283,13 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
 
     # --- shared behaviour -------------------------------------------------------------------
     def _min_duration(self) -> float:
+        """The analysis window in seconds: no clip (or trimmed clip) can be shorter."""
         return self._window_samples() / self.sr
+
+    def __setstate__(self, state):
+        # Models pickled before min_duration existed refuse short clips as new ones do.
+        state.setdefault("min_duration", MIN_DURATION)
+        super().__setstate__(state)
 
     def _make_pooling(self):
         if isinstance(self.pooling, str):
@@ -424,9 +449,9 @@ class FrameFeatureTransformer(TransformerMixin, BaseEstimator):
         ]
         progress = None
         if self.verbose:
-            from tqdm.auto import tqdm
+            from .._progress import progress_bar
 
-            progress = tqdm(total=len(todo), desc=f"{type(self).__name__} extraction",
+            progress = progress_bar(total=len(todo), desc=f"{type(self).__name__} extraction",
                             unit="clip")
         try:
             if n_jobs == 1:

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from ..audio import MIN_DURATION
 from ._base import FrameFeatureTransformer
 from ._pitch import PITCH_COLUMNS, pitch
 from ._spectral import (
@@ -62,7 +63,7 @@ class HandcraftedFeatures(_STFTFeature):
         frame, as sequence models take them (channels named ``d_<name>``, ``dd_<name>``).
         With frame deltas, ``pooling="stats"`` does not pool deltas a second time.
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -75,7 +76,7 @@ class HandcraftedFeatures(_STFTFeature):
     >>> import numpy as np
     >>> from sersk.features import HandcraftedFeatures
     >>> rng = np.random.default_rng(0)
-    >>> clips = [(rng.standard_normal(8_000) * 0.1, 16_000) for _ in range(2)]
+    >>> clips = [(rng.standard_normal(16_000) * 0.1, 16_000) for _ in range(2)]
     >>> HandcraftedFeatures(features=("rms_energy", "pitch")).fit_transform(clips).shape
     (2, 56)
     """
@@ -96,7 +97,8 @@ class HandcraftedFeatures(_STFTFeature):
     def __init__(
         self, *, features=DEFAULT_HANDCRAFTED, n_mfcc=40, n_mels=64, pitch_fmin=60.0,
         pitch_fmax=500.0, delta_order=0, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
-        sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        sr=16_000, trim_db=30.0, min_duration=MIN_DURATION, pooling="stats", n_jobs=None,
+        memory=None, verbose=False,
     ):
         self.features = features
         self.n_mfcc = n_mfcc
@@ -109,6 +111,7 @@ class HandcraftedFeatures(_STFTFeature):
         self.win_length = win_length
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory

@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from ..audio import MIN_DURATION
 from ._base import FrameFeatureTransformer
 from ._pitch import PITCH_COLUMNS, pitch
 from ._spectral import (
@@ -85,6 +86,11 @@ class MFCC(_STFTFeature):
     trim_db : float or None, default=30.0
         Leading and trailing stretches more than this many dB below the clip's peak are cut
         before analysis (corpora pad each sentence with silence); None keeps every sample.
+    min_duration : float, default=sersk.audio.MIN_DURATION
+        Clips shorter than this many seconds (before trimming) are refused with an
+        :class:`~sersk.exceptions.AudioError`: on shorter clips, predictions are no better
+        than chance (measured by ``benchmarks/min_duration.py``). 0 accepts any clip at least
+        one analysis window long.
     pooling : {"stats", "frames"} or transformer, default="stats"
         ``"stats"``: x-vector-like statistics (:class:`StatisticsPooling`); ``"frames"``: the
         per-clip frame matrices; or a transformer such as :class:`FixedLengthSequence`.
@@ -130,8 +136,8 @@ class MFCC(_STFTFeature):
 
     def __init__(
         self, *, n_mfcc=40, n_mels=64, delta_order=1, n_fft=N_FFT, hop_length=HOP_LENGTH,
-        win_length=WIN_LENGTH, fmin=0.0, fmax=None, sr=16_000, trim_db=30.0, pooling="stats",
-        n_jobs=None, memory=None, verbose=False,
+        win_length=WIN_LENGTH, fmin=0.0, fmax=None, sr=16_000, trim_db=30.0,
+        min_duration=MIN_DURATION, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.n_mfcc = n_mfcc
         self.n_mels = n_mels
@@ -143,6 +149,7 @@ class MFCC(_STFTFeature):
         self.fmax = fmax
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -177,7 +184,7 @@ class LogMel(_STFTFeature):
     n_mels : int, default=64
     n_fft, hop_length, win_length : int, default=512, 160, 400
     fmin, fmax : float, default=0.0, None
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -195,8 +202,8 @@ class LogMel(_STFTFeature):
 
     def __init__(
         self, *, n_mels=64, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
-        fmin=0.0, fmax=None, sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None,
-        memory=None, verbose=False,
+        fmin=0.0, fmax=None, sr=16_000, trim_db=30.0, min_duration=MIN_DURATION,
+        pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.n_mels = n_mels
         self.n_fft = n_fft
@@ -206,6 +213,7 @@ class LogMel(_STFTFeature):
         self.fmax = fmax
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -228,7 +236,7 @@ class Chroma(_STFTFeature):
     ----------
     n_chroma : int, default=12
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -244,7 +252,8 @@ class Chroma(_STFTFeature):
 
     def __init__(
         self, *, n_chroma=12, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH,
-        sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        sr=16_000, trim_db=30.0, min_duration=MIN_DURATION, pooling="stats", n_jobs=None,
+        memory=None, verbose=False,
     ):
         self.n_chroma = n_chroma
         self.n_fft = n_fft
@@ -252,6 +261,7 @@ class Chroma(_STFTFeature):
         self.win_length = win_length
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -277,7 +287,7 @@ class SpectralContrast(_STFTFeature):
         Upper edge of the lowest band; ``fmin * 2 ** n_bands`` must stay below ``sr / 2``.
     quantile : float, default=0.02
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -295,8 +305,8 @@ class SpectralContrast(_STFTFeature):
 
     def __init__(
         self, *, n_bands=6, fmin=100.0, quantile=0.02, n_fft=N_FFT, hop_length=HOP_LENGTH,
-        win_length=WIN_LENGTH, sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None,
-        memory=None, verbose=False,
+        win_length=WIN_LENGTH, sr=16_000, trim_db=30.0, min_duration=MIN_DURATION,
+        pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.n_bands = n_bands
         self.fmin = fmin
@@ -306,6 +316,7 @@ class SpectralContrast(_STFTFeature):
         self.win_length = win_length
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -336,7 +347,7 @@ class ZeroCrossingRate(FrameFeatureTransformer):
     Parameters
     ----------
     frame_length, hop_length : int, default=400, 160
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -352,12 +363,13 @@ class ZeroCrossingRate(FrameFeatureTransformer):
 
     def __init__(
         self, *, frame_length=WIN_LENGTH, hop_length=HOP_LENGTH, sr=16_000, trim_db=30.0,
-        pooling="stats", n_jobs=None, memory=None, verbose=False,
+        min_duration=MIN_DURATION, pooling="stats", n_jobs=None, memory=None, verbose=False,
     ):
         self.frame_length = frame_length
         self.hop_length = hop_length
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -381,7 +393,7 @@ class RMSEnergy(_STFTFeature):
     Parameters
     ----------
     n_fft, hop_length, win_length : int, default=512, 160, 400
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -396,13 +408,15 @@ class RMSEnergy(_STFTFeature):
 
     def __init__(
         self, *, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH, sr=16_000,
-        trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        trim_db=30.0, min_duration=MIN_DURATION, pooling="stats", n_jobs=None, memory=None,
+        verbose=False,
     ):
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.win_length = win_length
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
@@ -430,7 +444,7 @@ class Pitch(FrameFeatureTransformer):
     hop_length : int, default=160
     threshold : float, default=0.2
         YIN's periodicity threshold.
-    sr, trim_db, pooling, n_jobs, memory, verbose
+    sr, trim_db, min_duration, pooling, n_jobs, memory, verbose
         As in :class:`MFCC`.
 
     See Also
@@ -449,7 +463,8 @@ class Pitch(FrameFeatureTransformer):
 
     def __init__(
         self, *, fmin=60.0, fmax=500.0, frame_length=768, hop_length=HOP_LENGTH, threshold=0.2,
-        sr=16_000, trim_db=30.0, pooling="stats", n_jobs=None, memory=None, verbose=False,
+        sr=16_000, trim_db=30.0, min_duration=MIN_DURATION, pooling="stats", n_jobs=None,
+        memory=None, verbose=False,
     ):
         self.fmin = fmin
         self.fmax = fmax
@@ -458,6 +473,7 @@ class Pitch(FrameFeatureTransformer):
         self.threshold = threshold
         self.sr = sr
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory

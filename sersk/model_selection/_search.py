@@ -240,12 +240,12 @@ def nested_cross_validate(
     inner_seed, search_seed = ((int(random_state),) * 2 if isinstance(random_state, Integral)
                                else rng.randint(np.iinfo(np.int32).max, size=2).tolist())
 
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     rows: list[dict[str, Any]] = []
     candidates: list[pd.DataFrame] = []
     predicted: list[pd.DataFrame] = []
-    splits = tqdm(
+    splits = progress_bar(
         outer.split(np.zeros(n_samples), y, groups=groups),
         total=n_splits,
         desc=progress if isinstance(progress, str) else f"nested {search} search",

@@ -220,11 +220,11 @@ def cross_validate_speakers(
     label = _protocol_label(cv.protocol, routes, domains, corpora, speakers,
                             unrestricted=by_corpus and not restrict)
 
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     rows: list[dict[str, Any]] = []
     predicted: list[pd.DataFrame] = []
-    splits = tqdm(
+    splits = progress_bar(
         # The random splitter ignores groups (and warns if given them).
         cv.split(np.zeros(n_samples), y, groups=groups),
         total=n_splits,

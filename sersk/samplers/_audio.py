@@ -15,7 +15,7 @@ import joblib
 import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from ..audio import describe_source, load_audio, trim_silence
+from ..audio import MIN_DURATION, describe_source, load_audio, trim_silence
 from ._base import _AugmentingSampler
 
 __all__ = ["AudioAugmenter", "augment_waveform"]
@@ -249,6 +249,19 @@ class AudioAugmenter(_AugmentingSampler):
         return tags
 
 
+def _judgeable(alterations: dict[str, Any], duration: float) -> dict[str, Any]:
+    """The alterations with the time stretch capped so that a clip of ``duration`` seconds
+    stays at least MIN_DURATION long (unchanged for clips that are not long enough anyway)."""
+    stretch = alterations.get("time_stretch")
+    if stretch is None or duration < MIN_DURATION:
+        return alterations
+    fastest = duration / MIN_DURATION
+    low, high = stretch
+    if high <= fastest:
+        return alterations
+    return {**alterations, "time_stretch": (min(low, fastest), fastest)}
+
+
 def _copies_of(augmenter: AudioAugmenter, index: int, source, cache) -> tuple[int, list]:
     """Worker: the ``n_copies`` altered waveforms of one clip, through the cache."""
     from ..features._cache import content_key
@@ -259,14 +272,18 @@ def _copies_of(augmenter: AudioAugmenter, index: int, source, cache) -> tuple[in
     if all(w is not None for w in out):
         return index, out
     y = load_audio(source, sr=augmenter.sr, name=describe_source(source, index))
+    # The copies are clips too, which the features refuse below MIN_DURATION: trimming stops
+    # short of it, and so does a time stretch (see _judgeable).
     if augmenter.trim_db is not None:
-        y = trim_silence(y, sr=augmenter.sr, top_db=augmenter.trim_db, min_duration=0.1)
+        y = trim_silence(y, sr=augmenter.sr, top_db=augmenter.trim_db,
+                         min_duration=MIN_DURATION)
+    alterations = _judgeable(augmenter._alterations(), y.shape[0] / augmenter.sr)
     clip_seed = int(key[1:17], 16)
     for c in range(augmenter.n_copies):
         if out[c] is not None:
             continue
         rng = np.random.default_rng([augmenter.random_state, clip_seed, c])
-        out[c] = augment_waveform(y, sr=augmenter.sr, rng=rng, **augmenter._alterations())
+        out[c] = augment_waveform(y, sr=augmenter.sr, rng=rng, **alterations)
         if cache is not None:
             cache.put(keys[c], out[c])
     return index, out

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
+from ...audio import MIN_DURATION
 from ._base import EncoderEmbedding, ModelNotFoundError, check_model_folder, model_fingerprint
 
 __all__ = ["Wav2Vec2Embedding", "wav2vec2_frames"]
@@ -240,6 +241,9 @@ class Wav2Vec2Embedding(EncoderEmbedding):
     trim_db : float or None, default=None
         Cut leading and trailing stretches more than this many dB below the clip's peak
         before encoding; None keeps the whole clip.
+    min_duration : float, default=sersk.audio.MIN_DURATION
+        Clips shorter than this many seconds are refused with an
+        :class:`~sersk.exceptions.AudioError` (see :class:`~sersk.features.MFCC`).
     pooling : {"mean", "mean_std", "stats", "frames"} or transformer, default="mean"
         As in :class:`WhisperEncoderEmbedding`.
     n_jobs : int, default=None
@@ -280,8 +284,8 @@ class Wav2Vec2Embedding(EncoderEmbedding):
 
     def __init__(
         self, *, model=None, layer=-1, layer_weights=None, device="cpu", batch_size=8,
-        n_threads=1, trim_db=None, pooling="mean", n_jobs=None, memory=None,
-        verbose=False,
+        n_threads=1, trim_db=None, min_duration=MIN_DURATION, pooling="mean", n_jobs=None,
+        memory=None, verbose=False,
     ):
         self.model = model
         self.layer = layer
@@ -290,6 +294,7 @@ class Wav2Vec2Embedding(EncoderEmbedding):
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory

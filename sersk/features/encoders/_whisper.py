@@ -16,6 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ...audio import MIN_DURATION
 from ._base import EncoderEmbedding, check_model_folder, model_fingerprint
 from ._ctranslate2 import load_whisper, read_whisper_info
 
@@ -257,6 +258,9 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
     trim_db : float or None, default=None
         Cut leading and trailing stretches more than this many dB below the clip's peak
         before encoding; None keeps the whole clip.
+    min_duration : float, default=sersk.audio.MIN_DURATION
+        Clips shorter than this many seconds are refused with an
+        :class:`~sersk.exceptions.AudioError` (see :class:`~sersk.features.MFCC`).
     pooling : {"mean", "mean_std", "stats", "frames"} or transformer, default="mean"
         ``"mean"``: the mean of every encoder channel over the frames that hold audio
         (``d_model`` columns); ``"mean_std"``: mean and standard deviation (``2 * d_model``
@@ -328,8 +332,8 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
 
     def __init__(
         self, *, model=None, layer=None, pad_to_seconds=None, compute_type="int8",
-        device="cpu", batch_size=8, n_threads=1, trim_db=None, pooling="mean",
-        n_jobs=None, memory=None, verbose=False,
+        device="cpu", batch_size=8, n_threads=1, trim_db=None, min_duration=MIN_DURATION,
+        pooling="mean", n_jobs=None, memory=None, verbose=False,
     ):
         self.model = model
         self.layer = layer
@@ -339,6 +343,7 @@ class WhisperEncoderEmbedding(EncoderEmbedding):
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.trim_db = trim_db
+        self.min_duration = min_duration
         self.pooling = pooling
         self.n_jobs = n_jobs
         self.memory = memory
