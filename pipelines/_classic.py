@@ -1,6 +1,9 @@
-"""The classic pipelines: pooled handcrafted features with an SVM or gradient-boosted trees."""
+"""The classic pipelines: pooled handcrafted or openSMILE features with an SVM or gradient-boosted
+trees."""
 
 from __future__ import annotations
+
+import functools
 
 from scipy.stats import loguniform, randint, uniform
 from sklearn.calibration import CalibratedClassifierCV
@@ -85,6 +88,18 @@ def _handcrafted_xgb() -> Pipeline:
     ])
 
 
+def _opensmile_svm(feature_set: str) -> Pipeline:
+    from sersk.features import OpenSmileFunctionals
+
+    return _svm_pipeline(OpenSmileFunctionals(feature_set=feature_set))
+
+
+def _check_opensmile() -> None:
+    from sersk.features._opensmile import check_opensmile
+
+    check_opensmile()
+
+
 _SVM_SEARCH = {
     "svc__estimator__C": [0.3, 1.0, 3.0, 10.0, 30.0],
     # "scale" is 1 / n_features on standardised features: about 1e-3 here.
@@ -147,4 +162,31 @@ register(PipelineSpec(
         "xgb__estimator__learning_rate": [0.03, 0.05, 0.1],
     },
     search_distributions=_XGB_DISTRIBUTIONS,
+))
+
+_OPENSMILE_DETAILS = """
+Needs the opensmile extra: pip install "sersk[opensmile]" (listing and describing the
+pipeline work without it; building it says so in one line). openSMILE computes its own
+statistics of its low-level descriptors over each clip (after the leading and trailing
+silence is trimmed, as for sersk's other features); sersk caches each clip's row.
+""" + _SVM_DETAILS
+
+register(PipelineSpec(
+    name="egemaps-svm",
+    build=functools.partial(_opensmile_svm, "eGeMAPSv02"),
+    summary="openSMILE eGeMAPSv02 functionals (88) -> StandardScaler -> RBF SVM.",
+    details=_OPENSMILE_DETAILS,
+    search_space=_SVM_SEARCH,
+    search_distributions=_SVM_DISTRIBUTIONS,
+    check=_check_opensmile,
+))
+
+register(PipelineSpec(
+    name="compare-svm",
+    build=functools.partial(_opensmile_svm, "ComParE_2016"),
+    summary="openSMILE ComParE_2016 functionals (6373) -> StandardScaler -> RBF SVM.",
+    details=_OPENSMILE_DETAILS,
+    search_space=_SVM_SEARCH,
+    search_distributions=_SVM_DISTRIBUTIONS,
+    check=_check_opensmile,
 ))
