@@ -57,6 +57,18 @@ def test_building_a_pipeline_names_the_extra(without_opensmile, name):
     assert "\n" not in str(excinfo.value)
 
 
+def test_sersk_train_says_which_extra_in_one_line(without_opensmile, capsys):
+    from sersk.cli import main
+
+    status = main(["train", "egemaps-svm", "--corpus", "synthetic", "--synthetic-speakers", "3",
+                   "--synthetic-utterances", "2"])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        'sersk: error: openSMILE features need the opensmile package: '
+        'pip install "sersk[opensmile]"')
+
+
 @pytest.mark.parametrize("cls", [OpenSmileFunctionals, OpenSmileLLD])
 def test_extracting_names_the_extra(without_opensmile, cls, make_voice):
     clips = [(make_voice(duration=0.5), SR)]
