@@ -296,12 +296,35 @@ def needs_whisper_model(name: str) -> bool:
     return "whisper_model" in inspect.signature(pipelines.get_spec(name).build).parameters
 
 
+def missing_extra(name: str) -> str | None:
+    """Why a named pipeline cannot be built here (an install extra it needs is missing; the
+    message says which), or None."""
+    import pipelines
+
+    spec = pipelines.get_spec(name)
+    if spec.check is None or needs_whisper_model(name):
+        return None
+    try:
+        spec.check()
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
 def choose_pipelines(args: argparse.Namespace) -> list[str]:
     """The pipelines to run. Without a Whisper model, the Whisper pipelines are left out, and
-    the run says so; naming one with --pipelines is then a usage error."""
+    the run says so; naming one with --pipelines is then a usage error. So are pipelines whose
+    install extra is missing (openSMILE's)."""
     import pipelines
 
     names = list(dict.fromkeys(args.pipelines or pipelines.available()))
+    missing = {name: why for name in names if (why := missing_extra(name)) is not None}
+    if missing and args.pipelines:
+        raise UsageError("; ".join(f"{name}: {why}" for name, why in missing.items()))
+    if missing:
+        print(f"leaving out {', '.join(missing)}: {'; '.join(dict.fromkeys(missing.values()))}",
+              flush=True)
+        names = [name for name in names if name not in missing]
     whisper = [name for name in names if needs_whisper_model(name)]
     if whisper and args.whisper_model is not None:
         if not (Path(args.whisper_model).expanduser() / "model.bin").is_file():

@@ -163,3 +163,16 @@ def test_egemaps_pipeline_fits_and_predicts(voices, make_voice):
     model.fit(low + high, ["calm"] * 6 + ["angry"] * 6)
     assert list(model.predict([low[0], high[0]])) == ["calm", "angry"]
     assert model.predict_proba([low[0]]).shape == (1, 2)
+
+
+def test_the_benchmark_leaves_them_out_without_the_extra(without_opensmile, capsys):
+    import argparse
+
+    from benchmarks import run
+
+    chosen = run.choose_pipelines(argparse.Namespace(pipelines=None, whisper_model=None))
+    assert chosen and not {"egemaps-svm", "compare-svm"} & set(chosen)
+    assert ('leaving out compare-svm, egemaps-svm: openSMILE features need the opensmile '
+            'package: pip install "sersk[opensmile]"') in capsys.readouterr().out
+    with pytest.raises(run.UsageError, match=r'^egemaps-svm: .*pip install "sersk\[opensmile\]"'):
+        run.choose_pipelines(argparse.Namespace(pipelines=["egemaps-svm"], whisper_model=None))
