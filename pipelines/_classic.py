@@ -180,22 +180,15 @@ baseline) was checked for ComParE_2016 the same way and on nEMO (4 speakers, 4 f
 kernel of the other SVM pipelines was kept too.
 """ + _SVM_DETAILS
 
-register(PipelineSpec(
-    name="egemaps-svm",
-    build=functools.partial(_opensmile_svm, "eGeMAPSv02"),
-    summary="openSMILE eGeMAPSv02 functionals (88) -> StandardScaler -> RBF SVM.",
-    details=_OPENSMILE_DETAILS,
-    search_space=_SVM_SEARCH,
-    search_distributions=_SVM_DISTRIBUTIONS,
-    check=_check_opensmile,
-))
-
-register(PipelineSpec(
-    name="compare-svm",
-    build=functools.partial(_opensmile_svm, "ComParE_2016"),
-    summary="openSMILE ComParE_2016 functionals (6373) -> StandardScaler -> RBF SVM.",
-    details=_OPENSMILE_DETAILS,
-    search_space=_SVM_SEARCH,
-    search_distributions=_SVM_DISTRIBUTIONS,
-    check=_check_opensmile,
-))
+for _name, _feature_set, _n_features in [("egemaps-svm", "eGeMAPSv02", 88),
+                                          ("compare-svm", "ComParE_2016", 6373)]:
+    register(PipelineSpec(
+        name=_name,
+        build=functools.partial(_opensmile_svm, _feature_set),
+        summary=f"openSMILE {_feature_set} functionals ({_n_features}) -> StandardScaler -> "
+        "RBF SVM.",
+        details=_OPENSMILE_DETAILS,
+        search_space=_SVM_SEARCH,
+        search_distributions=_SVM_DISTRIBUTIONS,
+        check=_check_opensmile,
+    ))

@@ -156,13 +156,17 @@ def test_opensmile_features_function_checks_its_inputs():
 
 
 @needs_opensmile
-def test_egemaps_pipeline_fits_and_predicts(voices, make_voice):
+def test_egemaps_pipeline_fits_predicts_and_round_trips(tmp_path, make_voice):
     low = [(make_voice(f0=100.0 + 5 * i, duration=0.6, seed=10 + i), SR) for i in range(6)]
     high = [(make_voice(f0=260.0 + 5 * i, duration=0.6, seed=20 + i), SR) for i in range(6)]
     model = pipelines.make("egemaps-svm", n_jobs=1)
     model.fit(low + high, ["calm"] * 6 + ["angry"] * 6)
     assert list(model.predict([low[0], high[0]])) == ["calm", "angry"]
     assert model.predict_proba([low[0]]).shape == (1, 2)
+    path = tmp_path / "egemaps.joblib"
+    joblib.dump(model, path)
+    np.testing.assert_array_equal(joblib.load(path).predict_proba([low[1], high[1]]),
+                                  model.predict_proba([low[1], high[1]]))
 
 
 def test_the_benchmark_leaves_them_out_without_the_extra(without_opensmile, capsys):
