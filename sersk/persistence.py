@@ -57,7 +57,7 @@ _TRAILER_END = _LENGTH.size + len(_MAGIC)
 
 # The libraries whose versions decide whether a pickled pipeline loads and behaves the same.
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "librosa", "imbalanced-learn",
-              "xgboost")
+              "xgboost", "opensmile")
 
 
 class ModelFileError(SerskError, ValueError):
