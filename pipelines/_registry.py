@@ -134,7 +134,7 @@ def available() -> list[str]:
     --------
     >>> import pipelines
     >>> pipelines.available()[:3]
-    ['crnn', 'crnn-aug', 'handcrafted-mlp']
+    ['compare-svm', 'crnn', 'crnn-aug']
     """
     return sorted(_REGISTRY)
 

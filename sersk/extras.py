@@ -29,6 +29,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "demo": ("streamlit",),
     "e2e": ("playwright",),
     "skops": ("skops",),
+    "opensmile": ("opensmile",),
 }
 
 

@@ -79,7 +79,7 @@ _TRAILER_END = _LENGTH.size + len(_MAGIC)
 
 # The libraries whose versions decide whether a pickled pipeline loads and behaves the same.
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "librosa", "imbalanced-learn",
-              "xgboost")
+              "xgboost", "opensmile")
 # Libraries published under more than one name: xgboost-cpu is the xgboost module without its
 # CUDA build, what sersk installs where it exists (see pyproject.toml).
 _DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}

@@ -3,7 +3,9 @@
 Transformers take a list of audio inputs (paths, ``(waveform, sample_rate)`` tuples, or
 waveforms at ``sr``) and return pooled statistics with named columns, or per-clip frames and
 fixed-length sequences for sequence models. Each is paired with a function on one waveform
-that returns a time-major ``(n_frames, n_coefficients)`` matrix.
+that returns a time-major ``(n_frames, n_coefficients)`` matrix. openSMILE's eGeMAPSv02 and
+ComParE_2016 sets (:class:`OpenSmileFunctionals`, :class:`OpenSmileLLD`) need the
+``opensmile`` extra, imported on first extraction.
 
 Embeddings from pretrained speech encoders (:class:`WhisperEncoderEmbedding`,
 :class:`Wav2Vec2Embedding`) live in :mod:`sersk.features.encoders`, imported on first use.
@@ -11,6 +13,12 @@ Embeddings from pretrained speech encoders (:class:`WhisperEncoderEmbedding`,
 
 from ._base import AudioBatchError, FrameFeatureTransformer, check_audio_batch
 from ._handcrafted import HandcraftedFeatures
+from ._opensmile import (
+    OpenSmileFunctionals,
+    OpenSmileLLD,
+    opensmile_feature_names,
+    opensmile_features,
+)
 from ._pitch import pitch
 from ._pooling import FixedLengthSequence, StatisticsPooling, pool_statistics
 from ._spectral import (
@@ -40,6 +48,8 @@ __all__ = [
     "HandcraftedFeatures",
     "LogMel",
     "MFCC",
+    "OpenSmileFunctionals",
+    "OpenSmileLLD",
     "Pitch",
     "RMSEnergy",
     "SpectralContrast",
@@ -49,6 +59,8 @@ __all__ = [
     "chroma",
     "log_mel",
     "mfcc",
+    "opensmile_feature_names",
+    "opensmile_features",
     "pitch",
     "pool_statistics",
     "rms_energy",
