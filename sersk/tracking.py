@@ -56,7 +56,8 @@ __all__ = [
 DEFAULT_EXPERIMENT = "sersk"
 
 # Metrics logged per fold (step = fold number) and as mean/std over the folds.
-_FOLD_METRICS = ("uar", "accuracy", "macro_f1", "fit_seconds", "predict_seconds_per_clip")
+_FOLD_METRICS = ("uar", "accuracy", "macro_f1", "ece", "brier", "auroc", "fit_seconds",
+                 "predict_seconds_per_clip")
 
 # MLflow accepts at most 100 parameters and 1000 metrics per batch.
 _PARAMS_PER_BATCH = 100
@@ -155,7 +156,8 @@ def log_cross_validation(
 
     - parameters: ``pipeline``, ``corpus``, ``protocol``, ``n_splits``, ``sersk_version``,
       ``labels``, ``params``, and the pipeline's parameters;
-    - metrics: ``uar``, ``accuracy``, ``macro_f1``, ``fit_seconds``,
+    - metrics: ``uar``, ``accuracy``, ``macro_f1``, ``ece``, ``brier``, ``auroc`` (with
+      ``predict_proba``), ``fit_seconds``,
       ``predict_seconds_per_clip`` and ``recall_<label>`` per fold (step = fold number), and
       ``<metric>_mean`` / ``<metric>_std`` over the completed folds, ``n_failed_folds``, and
       ``chance_uar`` (``1 / n_classes``);
