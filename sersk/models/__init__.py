@@ -5,9 +5,15 @@
 on first use, so ``import sersk.models`` does not import TensorFlow.
 """
 
+from ._calibration import DecisionCalibratedClassifier
 from ._label_encoding import LabelEncodedClassifier
 
-__all__ = ["CRNNClassifier", "LabelEncodedClassifier", "MLPClassifier"]
+__all__ = [
+    "CRNNClassifier",
+    "DecisionCalibratedClassifier",
+    "LabelEncodedClassifier",
+    "MLPClassifier",
+]
 
 _KERAS_NAMES = frozenset({"CRNNClassifier", "MLPClassifier"})
 
