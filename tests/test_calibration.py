@@ -88,3 +88,11 @@ def test_refuses_an_estimator_without_decision_function():
     X, y = _blobs()
     with pytest.raises(ValueError, match="decision_function"):
         DecisionCalibratedClassifier(GaussianNB()).fit(X, y)
+
+
+def test_fewer_folds_when_a_class_is_rare():
+    X, y = _blobs(n_per_class=3)
+    model = DecisionCalibratedClassifier(SVC(decision_function_shape="ovo"), cv=5).fit(X, y)
+    assert model.predict_proba(X).shape == (len(X), 4)  # 3 folds, not 5
+    with pytest.raises(ValueError, match="at least 2 training samples of every class.*has 1"):
+        DecisionCalibratedClassifier(SVC()).fit(X[2:], y[2:])

@@ -120,7 +120,7 @@ class DecisionCalibratedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 training samples of every class "
                     "to calibrate on held-out decision values; the rarest class has "
-                    f"{rarest}")
+                    f"{rarest} sample")
             cv = min(cv, rarest)
         cv = check_cv(cv, y, classifier=True)
         decisions = cross_val_predict(clone(self.estimator), X, y, cv=cv,
