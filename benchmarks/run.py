@@ -34,7 +34,9 @@ counted (``n_duplicates``), warned about and listed in summary.md (see benchmark
 Each test clip's prediction goes to ``<out>/predictions.csv``, and ``<out>/report.html`` is
 a self-contained page with the table, bootstrap intervals over speakers, chance levels,
 paired comparisons between pipelines tested on the same folds, confusion matrices, per-class
-recall and the protocol of every number (``python -m benchmarks.report <out>`` rebuilds it).
+recall, the calibration of the probabilities (ECE, Brier score and the AUROC of the confidence
+in the table, a reliability diagram and accuracy against coverage) and the protocol of every
+number (``python -m benchmarks.report <out>`` rebuilds it).
 ``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
 
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
