@@ -1,8 +1,8 @@
 """The statistics of a benchmark: intervals per run and paired comparisons between pipelines.
 
 Computed from ``results.csv`` (one row per fold) and, when saved, ``predictions.csv`` (one row
-per test clip: corpus, pipeline, protocol, index, fold, speaker, y_true, y_pred), so that a
-report can be rebuilt without fitting anything.
+per test clip: corpus, pipeline, protocol, index, fold, speaker, y_true, y_pred and
+proba_<label>), so that a report can be rebuilt without fitting anything.
 """
 
 from __future__ import annotations

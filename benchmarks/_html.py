@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._comparisons import RUN_KEYS, labels_of
-from ._report import SYNTHETIC_NOTE, describe_protocols, summarise
+from ._report import SYNTHETIC_NOTE, describe_protocols, pooled_probabilities, summarise
 
 __all__ = ["render_report"]
 
@@ -89,7 +89,8 @@ def _summary_table(summary: pd.DataFrame, intervals: pd.DataFrame) -> str:
     merged = summary.merge(intervals, on=RUN_KEYS, how="left")
     headers = ["corpus", "pipeline", "protocol", "UAR over folds<br>(mean ± std)",
                "pooled UAR [95 % CI]<br>(bootstrap over speakers)", "chance", "accuracy",
-               "macro-F1", "folds", "extract ms/clip", "fit s", "predict ms/clip"]
+               "macro-F1", "ECE", "Brier", "AUROC", "folds", "extract ms/clip", "fit s",
+               "predict ms/clip"]
     rows = []
     for row in merged.itertuples(index=False):
         if not np.isfinite(row.uar_mean):
@@ -101,11 +102,12 @@ def _summary_table(summary: pd.DataFrame, intervals: pd.DataFrame) -> str:
         rows.append([
             _e(row.corpus), _e(row.pipeline), _e(row.protocol), uar,
             _interval(row.uar_pooled, row.uar_ci_low, row.uar_ci_high), _num(row.chance),
-            _num(row.accuracy), _num(row.macro_f1), f"{row.n_folds - row.n_failed}/{row.n_folds}",
+            _num(row.accuracy), _num(row.macro_f1), _num(row.ece), _num(row.brier),
+            _num(row.auroc), f"{row.n_folds - row.n_failed}/{row.n_folds}",
             _num(row.extract_ms_per_clip, 1), _num(row.fit_seconds, 2),
             _num(row.predict_ms_per_clip, 2),
         ])
-    return _table(headers, rows, set(range(3, 12)))
+    return _table(headers, rows, set(range(3, 15)))
 
 
 def _comparison_tables(comparisons: pd.DataFrame) -> str:
@@ -185,6 +187,36 @@ def _figures(results: pd.DataFrame, predictions: pd.DataFrame | None) -> str:
     return "\n".join(parts)
 
 
+def _calibration(predictions: pd.DataFrame | None) -> str:
+    """Per corpus and protocol, the reliability diagram and accuracy against coverage of every
+    run with per-clip probabilities."""
+    from sersk.metrics import accuracy_coverage, reliability_curve
+    from sersk.plots import accuracy_coverage_figure, reliability_figure
+
+    pooled = pooled_probabilities(predictions)
+    if not pooled:
+        return ("<p>No per-clip probabilities (<code>proba_&lt;label&gt;</code> columns of "
+                "<code>predictions.csv</code>): nothing to draw.</p>")
+    parts = []
+    by_setting: dict[tuple, dict[str, tuple]] = {}
+    for (corpus, pipeline, protocol), clips in pooled.items():
+        by_setting.setdefault((corpus, protocol), {})[pipeline] = clips
+    for (corpus, protocol), runs in by_setting.items():
+        reliability = {name: reliability_curve(y, proba, labels=labels)
+                       for name, (y, proba, labels) in runs.items()}
+        coverage = {name: accuracy_coverage(y, proba, labels=labels)
+                    for name, (y, proba, labels) in runs.items()}
+        images = [
+            _png(reliability_figure(reliability, title=f"{corpus}: reliability diagram")),
+            _png(accuracy_coverage_figure(coverage,
+                                          title=f"{corpus}: accuracy against coverage")),
+        ]
+        cards = "".join(f"<div>{image}</div>" for image in images)
+        parts.append(f"<h3>{_e(corpus)}, {_e(protocol)}</h3>"
+                     f"<div class=\"figures\">{cards}</div>")
+    return "\n".join(parts)
+
+
 def _folds(results: pd.DataFrame) -> str:
     parts = []
     for (corpus, protocol), group in results.groupby(["corpus", "protocol"], sort=False):
@@ -251,7 +283,7 @@ def render_report(
     """
     from ._groups_html import groups_section  # it imports this module's helpers
 
-    summary = summarise(results)
+    summary = summarise(results, predictions)
     protocols = list(pd.unique(results["protocol"]))
     with_clips = set() if predictions is None else {
         tuple(k) for k, _ in predictions.groupby(RUN_KEYS, sort=False)}
@@ -299,7 +331,9 @@ the folds' UARs. <i>Pooled UAR</i>: the UAR of all test clips of all folds toget
 percentile bootstrap interval that resamples speakers (all of a speaker's clips together,
 1000 resamples): how much the figure could move with other speakers of the same kind. Accuracy
 and macro-F1 are fold means; <i>extract</i> is feature extraction per clip (a cache read when an
-earlier run filled the cache), <i>fit</i> and <i>predict</i> are per fold.</p>
+earlier run filled the cache), <i>fit</i> and <i>predict</i> are per fold. <i>ECE</i>,
+<i>Brier</i>, <i>AUROC</i>: how far the probabilities of <code>predict_proba</code> can be trusted,
+over all test clips pooled (see Calibration below).</p>
 <h2>Pairwise comparisons</h2>
 <p class="note">Pipelines evaluated on the same corpus, protocol and folds, the one with the
 higher mean UAR as A. <i>ΔUAR over folds</i>: mean of the per-fold differences A − B with the
@@ -318,6 +352,19 @@ number of pairs.</p>
 {_comparison_tables(comparisons)}
 <h2>Confusion matrices and recall per class</h2>
 {_figures(results, predictions)}
+<h2>Calibration</h2>
+<p class="note">Whether a confidence means what it says, from the probabilities
+(<code>predict_proba</code>) of all test clips pooled. <i>Reliability diagram</i>: the clips in 15
+equal-width bins of the top label's probability, each bin's accuracy against its mean confidence
+(marker area: its number of clips); a calibrated model lies on the diagonal, an overconfident one
+below it. <i>ECE</i> (expected calibration error) is the clip-weighted mean distance of the bins
+from the diagonal; the <i>Brier score</i> is the mean squared distance of the probability vector
+from the true class (0 best, 2 worst; 1 − 1/n_classes for always answering the class shares
+equally). <i>Accuracy against coverage</i>: answering only when the top probability is at least
+a threshold (below it, "uncertain"), the share of clips answered and the accuracy on them; the
+<i>AUROC</i> in the table says how well the confidence tells right predictions from wrong ones
+(0.5: not at all).</p>
+{_calibration(predictions)}
 <h2>Who it works for: UAR by gender, speaker and corpus</h2>
 {groups_section(predictions)}
 <h2>Protocols</h2>

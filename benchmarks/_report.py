@@ -7,11 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._comparisons import RUN_KEYS
+
 __all__ = [
     "PROTOCOL_DESCRIPTIONS",
     "SYNTHETIC_NOTE",
     "describe_protocols",
     "format_table",
+    "pooled_probabilities",
     "summarise",
 ]
 
@@ -87,6 +90,9 @@ _HEADERS = {
     "uar": "UAR (mean ± std)",
     "accuracy": "accuracy",
     "macro_f1": "macro-F1",
+    "ece": "ECE",
+    "brier": "Brier",
+    "auroc": "AUROC",
     "extract_ms_per_clip": "extract ms/clip",
     "fit_seconds": "fit s",
     "predict_ms_per_clip": "predict ms/clip",
@@ -94,7 +100,39 @@ _HEADERS = {
 }
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
+def pooled_probabilities(
+    predictions: pd.DataFrame | None,
+) -> dict[tuple, tuple[np.ndarray, np.ndarray, list]]:
+    """Per run, the pooled test clips' true labels, probabilities and the classes of its columns.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame or None
+        Per-clip rows (``predictions.csv``) with ``corpus``, ``pipeline``, ``protocol``,
+        ``y_true`` and ``proba_<label>`` columns. A file holding several corpora has the union
+        of their columns: a run's classes are the columns it filled.
+
+    Returns
+    -------
+    runs : dict
+        ``{(corpus, pipeline, protocol): (y_true, y_proba, labels)}`` for the runs with
+        probabilities (estimators without ``predict_proba`` have none).
+    """
+    from sersk.model_selection import PROBA_PREFIX
+
+    if predictions is None or not len(predictions):
+        return {}
+    columns = [c for c in predictions if c.startswith(PROBA_PREFIX)]
+    runs = {}
+    for key, group in predictions.groupby(RUN_KEYS, sort=False):
+        filled = [c for c in columns if group[c].notna().all()]
+        if filled:
+            runs[tuple(key)] = (group["y_true"].to_numpy(), group[filled].to_numpy(float),
+                                [c.removeprefix(PROBA_PREFIX) for c in filled])
+    return runs
+
+
+def summarise(results: pd.DataFrame, predictions: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per corpus, pipeline and protocol, over the folds that completed.
 
     Parameters
@@ -103,19 +141,29 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         Per-fold rows with at least ``corpus``, ``pipeline``, ``protocol``, ``fold``, ``uar``,
         ``accuracy``, ``macro_f1``, ``fit_seconds``, ``predict_seconds_per_clip``,
         ``extract_seconds_per_clip`` and ``error``.
+    predictions : pandas.DataFrame, default=None
+        Per-clip rows (``predictions.csv``), whose ``proba_<label>`` columns give the
+        calibration columns.
 
     Returns
     -------
     summary : pandas.DataFrame
         Columns ``corpus``, ``pipeline``, ``protocol``, ``uar_mean``, ``uar_std`` (population
         standard deviation over folds), ``accuracy``, ``macro_f1``, ``fit_seconds`` (means),
+        ``ece``, ``brier``, ``auroc`` (:func:`sersk.metrics.calibration_scores` of all the
+        run's test clips pooled; NaN without per-clip probabilities),
         ``predict_ms_per_clip``, ``extract_ms_per_clip``, ``n_folds`` and ``n_failed``, in the
         order the runs first appear in ``results``.
     """
+    from sersk.metrics import calibration_scores
+
+    pooled = pooled_probabilities(predictions)
     rows = []
-    keys = ["corpus", "pipeline", "protocol"]
-    for (corpus, pipeline, protocol), group in results.groupby(keys, sort=False):
+    for (corpus, pipeline, protocol), group in results.groupby(RUN_KEYS, sort=False):
         done = group[group["error"].isna()]
+        clips = pooled.get((corpus, pipeline, protocol))
+        calibration = (dict.fromkeys(["ece", "brier", "auroc"], np.nan) if clips is None
+                       else calibration_scores(clips[0], clips[1], labels=clips[2]))
         rows.append({
             "corpus": corpus,
             "pipeline": pipeline,
@@ -124,6 +172,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             "uar_std": done["uar"].std(ddof=0),
             "accuracy": done["accuracy"].mean(),
             "macro_f1": done["macro_f1"].mean(),
+            **calibration,
             "fit_seconds": done["fit_seconds"].mean(),
             "predict_ms_per_clip": 1000 * done["predict_seconds_per_clip"].mean(),
             "extract_ms_per_clip": 1000 * group["extract_seconds_per_clip"].iloc[0],
@@ -145,7 +194,8 @@ def _cells(summary: pd.DataFrame) -> list[list[str]]:
         folds = f"{row.n_folds - row.n_failed}/{row.n_folds}"
         cells.append([
             row.corpus, row.pipeline, row.protocol, uar, number(row.accuracy, 3),
-            number(row.macro_f1, 3), number(row.extract_ms_per_clip, 1),
+            number(row.macro_f1, 3), number(row.ece, 3), number(row.brier, 3),
+            number(row.auroc, 3), number(row.extract_ms_per_clip, 1),
             number(row.fit_seconds, 2), number(row.predict_ms_per_clip, 2), folds,
         ])
     return cells

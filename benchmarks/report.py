@@ -8,8 +8,9 @@ saved it) and ``<out>/run.json`` (the command line and the data; for older runs,
 of ``summary.md``), and writes ``<out>/report.html``: one self-contained page with the
 comparison table (UAR mean ± std over folds, pooled UAR with its bootstrap interval over
 speakers, chance level), the pairwise comparisons between pipelines tested on the same folds,
-a confusion matrix and a per-class recall chart per run, UAR by gender, speaker and corpus
-per run (``benchmarks._groups_html``), and the protocol of every number.
+a confusion matrix and a per-class recall chart per run, a reliability diagram and accuracy
+against coverage per corpus and protocol (from the per-clip probabilities), UAR by gender,
+speaker and corpus per run (``benchmarks._groups_html``), and the protocol of every number.
 ``python -m benchmarks.run`` writes it at the end of every benchmark.
 """
 

@@ -40,7 +40,9 @@ counted (``n_duplicates``), warned about and listed in summary.md (see benchmark
 Each test clip's prediction goes to ``<out>/predictions.csv``, and ``<out>/report.html`` is
 a self-contained page with the table, bootstrap intervals over speakers, chance levels,
 paired comparisons between pipelines tested on the same folds, confusion matrices, per-class
-recall and the protocol of every number (``python -m benchmarks.report <out>`` rebuilds it).
+recall, the calibration of the probabilities (ECE, Brier score and the AUROC of the confidence
+in the table, a reliability diagram and accuracy against coverage) and the protocol of every
+number (``python -m benchmarks.report <out>`` rebuilds it).
 ``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
 
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
@@ -602,7 +604,12 @@ def write_summary(
         "emotions), mean ± standard deviation over the folds; accuracy and macro-F1 are fold "
         "means. *extract*: feature extraction per clip, timed once per feature set while "
         "filling the cache (a cache left by an earlier run makes it a cache read). *fit* and "
-        "*predict* are per fold, with features read from that cache.", "",
+        "*predict* are per fold, with features read from that cache. *ECE*, *Brier*, *AUROC*: "
+        "how far `predict_proba` can be trusted, over all test clips pooled "
+        "(`sersk.metrics.calibration_scores`): top-label expected calibration error in 15 "
+        "bins (0 = confidences match accuracies), multiclass Brier score (0 best, 2 worst), "
+        "and the AUROC of the top probability for telling right predictions from wrong ones "
+        "(0.5 = no information).", "",
         "## Protocols", "",
         *(f"- **{label}**: {text}" for label, text in describe_protocols(summary["protocol"])),
         *([f"- {args.folds} folds, seed {args.seed}."]
@@ -703,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         results = _write_results(tables, out / "results.csv")
         write_predictions(clips, out)
 
-    summary = summarise(results)
+    summary = summarise(results, pd.concat(clips, ignore_index=True) if clips else None)
     write_summary(out / "summary.md", summary, frames, reason, args, argv)
     append_duplicate_section(out / "summary.md", args.duplicate_check)
     report = write_report_or_say_why(out, args)

@@ -1,4 +1,5 @@
-"""Figures of results: confusion matrix, per-class recall and training curves.
+"""Figures of results: confusion matrix, per-class recall, training curves, and how far the
+confidences can be trusted (reliability diagram, accuracy against coverage).
 
 Drawn on matplotlib's Agg canvas directly, without ``pyplot`` or changing the global backend,
 so they work on headless machines and inside other programs' matplotlib sessions; matplotlib
@@ -13,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["confusion_matrix_figure", "recall_figure", "training_curves_figure"]
+__all__ = [
+    "accuracy_coverage_figure",
+    "confusion_matrix_figure",
+    "recall_figure",
+    "reliability_figure",
+    "training_curves_figure",
+]
 
 
 def _figure(width: float, height: float):
@@ -170,5 +177,100 @@ def training_curves_figure(
         if len(histories) <= 3:
             ax.legend(fontsize=7)
     figure.suptitle(title or "Training curves")
+    figure.tight_layout()
+    return figure
+
+
+def _named_curves(curves: Any) -> dict[str, Any]:
+    """``{name: curve}`` from one curve (a DataFrame) or a mapping of them."""
+    if isinstance(curves, Mapping):
+        if not curves:
+            raise ValueError("no curve to draw: curves is empty")
+        return dict(curves)
+    return {"": curves}
+
+
+def reliability_figure(curves: Any, *, title: str | None = None):
+    """Reliability diagram: accuracy against confidence of the top label, per bin.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame or mapping of str to pandas.DataFrame
+        A curve from :func:`sersk.metrics.reliability_curve` (columns ``confidence``,
+        ``accuracy``, ``count``), or ``{name: curve}`` to draw several models together. Each
+        bin is a marker whose area grows with its number of clips.
+    title : str, default=None
+        By default "Reliability diagram".
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        A calibrated model's markers lie on the dashed diagonal; below it, the model is
+        overconfident, above it underconfident.
+
+    See Also
+    --------
+    sersk.metrics.reliability_curve : The values drawn.
+    sersk.metrics.expected_calibration_error : Their weighted mean distance from the diagonal.
+    """
+    named = _named_curves(curves)
+    figure = _figure(4.6, 4.0)
+    ax = figure.add_subplot()
+    ax.plot([0, 1], [0, 1], "--", color="#888", linewidth=1, label="calibrated")
+    total = max(float(c["count"].sum()) for c in named.values()) or 1.0
+    for i, (name, curve) in enumerate(named.items()):
+        color = f"C{i % 10}"
+        ax.plot(curve["confidence"], curve["accuracy"], "-", color=color, linewidth=1,
+                label=name or None)
+        ax.scatter(curve["confidence"], curve["accuracy"], s=8 + 400 * curve["count"] / total,
+                   color=color, alpha=0.6, edgecolors="none")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("confidence (top-label probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title or "Reliability diagram")
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
+    figure.tight_layout()
+    return figure
+
+
+def accuracy_coverage_figure(curves: Any, *, title: str | None = None):
+    """Accuracy of the predictions kept against the share kept, abstaining below a confidence.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame or mapping of str to pandas.DataFrame
+        A curve from :func:`sersk.metrics.accuracy_coverage` (columns ``coverage`` and
+        ``accuracy``), or ``{name: curve}`` to draw several models together.
+    title : str, default=None
+        By default "Accuracy against coverage".
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Coverage 1 at the right is the model answering every clip; a confidence that tells
+        right from wrong predictions makes the curve rise to the left.
+
+    See Also
+    --------
+    sersk.metrics.accuracy_coverage : The values drawn.
+    sersk.metrics.confidence_auroc : One number for how much the curve rises.
+    """
+    named = _named_curves(curves)
+    figure = _figure(4.6, 3.6)
+    ax = figure.add_subplot()
+    for i, (name, curve) in enumerate(named.items()):
+        kept = curve[curve["coverage"] > 0].sort_values("coverage")
+        ax.plot(kept["coverage"], kept["accuracy"], "-", color=f"C{i % 10}", linewidth=1.2,
+                label=name or None)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("coverage (share of clips answered)")
+    ax.set_ylabel("accuracy of the answered clips")
+    ax.set_title(title or "Accuracy against coverage")
+    if any(named):
+        ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
+    ax.grid(alpha=0.3)
     figure.tight_layout()
     return figure

@@ -57,8 +57,10 @@ DEFAULT_EXPERIMENT = "sersk"
 
 #: Prefix of the per-fold metrics (step = fold number); the bare name holds the mean over folds.
 FOLD_PREFIX = "fold_"
-# Metrics logged per fold and as mean/std over the folds.
-_FOLD_METRICS = ("uar", "accuracy", "macro_f1", "fit_seconds", "predict_seconds_per_clip")
+# Metrics logged per fold and as mean/std over the folds (ece, brier and auroc for models with
+# predict_proba).
+_FOLD_METRICS = ("uar", "accuracy", "macro_f1", "ece", "brier", "auroc", "fit_seconds",
+                 "predict_seconds_per_clip")
 
 # MLflow accepts at most 100 parameters and 1000 metrics per batch.
 _PARAMS_PER_BATCH = 100
@@ -157,11 +159,12 @@ def log_cross_validation(
 
     - parameters: ``pipeline``, ``corpus``, ``protocol``, ``n_splits``, ``sersk_version``,
       ``labels``, ``params``, and the pipeline's parameters;
-    - metrics: ``uar``, ``accuracy``, ``macro_f1``, ``fit_seconds``,
-      ``predict_seconds_per_clip`` and ``recall_<label>``, each the mean over the completed
-      folds (also as ``<metric>_mean``, with ``<metric>_std``); each fold's value as
-      ``fold_<metric>`` (step = fold number: MLflow's run table shows a metric's last step,
-      which for a per-fold metric would be the last fold's); ``n_failed_folds``, and
+    - metrics: ``uar``, ``accuracy``, ``macro_f1``, ``ece``, ``brier``, ``auroc`` (with
+      ``predict_proba``), ``fit_seconds``, ``predict_seconds_per_clip`` and
+      ``recall_<label>``, each the mean over the completed folds (also as
+      ``<metric>_mean``, with ``<metric>_std``); each fold's value as ``fold_<metric>``
+      (step = fold number: MLflow's run table shows a metric's last step, which for a
+      per-fold metric would be the last fold's); ``n_failed_folds``, and
       ``chance_uar`` (``1 / n_classes``);
     - with ``predictions``: ``uar_pooled`` and its 95 % percentile bootstrap interval over
       speakers, ``uar_ci_low`` and ``uar_ci_high`` (1000 resamples, seed 0; see

@@ -38,7 +38,7 @@ def test_cli_end_to_end_on_synthetic(tmp_path):
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 4  # 1 corpus x 1 pipeline x 2 protocols x 2 folds
     for column in ["corpus", "pipeline", "protocol", "fold", "uar", "accuracy", "macro_f1",
-                   "fit_seconds", "predict_seconds_per_clip"]:
+                   "ece", "brier", "auroc", "fit_seconds", "predict_seconds_per_clip"]:
         assert column in results, column
     assert set(results["protocol"]) == {"speaker-independent", "speaker-dependent"}
     assert (results["corpus"] == "synthetic").all()
@@ -132,6 +132,7 @@ def test_summary_and_table():
     assert row["uar_mean"] == pytest.approx(0.6) and row["uar_std"] == pytest.approx(0.1)
     assert row["predict_ms_per_clip"] == pytest.approx(2.0)
     assert (row["n_folds"], row["n_failed"]) == (3, 1)
+    assert np.isnan(row["ece"])  # no per-clip probabilities
     text = format_table(summary)
     assert "0.600 ± 0.100" in text and "2/3" in text
     markdown = format_table(summary, markdown=True).splitlines()
@@ -172,3 +173,24 @@ def test_n_jobs_defaults_to_the_available_cores():
     assert args.n_jobs == run.available_cores() >= 1
     if hasattr(os, "sched_getaffinity"):
         assert args.n_jobs == len(os.sched_getaffinity(0))
+
+
+def test_summary_calibration_of_the_pooled_clips():
+    rows = pd.DataFrame({
+        "corpus": "c", "pipeline": "p", "protocol": "speaker-independent", "fold": [1, 2],
+        "uar": 0.5, "accuracy": 0.5, "macro_f1": 0.5, "fit_seconds": 1.0,
+        "predict_seconds_per_clip": 0.001, "extract_seconds_per_clip": 0.02, "error": None,
+    })
+    # Two folds of two clips; the pooled top labels: a 0.9 right, a 0.8 wrong, b 0.6 right,
+    # b 0.7 wrong (tests/test_metrics.py works these out). proba_c is another corpus's class.
+    clips = pd.DataFrame({
+        "corpus": "c", "pipeline": "p", "protocol": "speaker-independent",
+        "fold": [1, 1, 2, 2], "y_true": ["a", "b", "b", "a"], "y_pred": ["a", "a", "b", "b"],
+        "proba_a": [0.9, 0.8, 0.4, 0.3], "proba_b": [0.1, 0.2, 0.6, 0.7], "proba_c": np.nan,
+    })
+    row = summarise(rows, clips).iloc[0]
+    assert row["brier"] == pytest.approx(2.6 / 4)
+    assert row["auroc"] == pytest.approx(0.5)
+    # 15 bins: 0.6 | 0.7 | 0.8 | 0.9, one clip each: (0.4 + 0.7 + 0.8 + 0.1) / 4.
+    assert row["ece"] == pytest.approx(0.5)
+    assert "| 0.500 | 0.650 | 0.500 |" in format_table(summarise(rows, clips), markdown=True)

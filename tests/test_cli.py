@@ -287,8 +287,9 @@ def test_train_from_a_config_file(tmp_path):
     (["train", "mfcc-svm", "--corpus", "ravdess", "--data-home", "/nonexistent/sersk"],
      "--data-home /nonexistent/sersk: no such folder"),
     (["train", "--config", "/nonexistent/train.toml"], "config file not found"),
-    (["train", "mfcc-svm", "--corpus", "synthetic", "--synthetic-speakers", "2",
-      "--synthetic-utterances", "1"], "cannot be trained on these 12 clips: Requesting 3-fold"),
+    (["train", "mfcc-svm", "--corpus", "synthetic", "--synthetic-speakers", "1",
+      "--synthetic-utterances", "1"], "cannot be trained on these 6 clips: "
+     "DecisionCalibratedClassifier needs at least 2 training samples of every class"),
     (["predict", "/nonexistent/ser.joblib", "x.wav"], "/nonexistent/ser.joblib: model file "
      "not found"),
     (["info", "/nonexistent/ser.joblib"], "model file not found"),

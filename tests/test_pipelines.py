@@ -56,7 +56,10 @@ def test_svm_defaults():
     model = pipelines.make("mfcc-svm")
     params = model.get_params()
     assert params["svc__estimator__class_weight"] == "balanced"
-    assert params["svc__method"] == "temperature" and params["svc__ensemble"] is False
+    # Probabilities from a logistic regression on the pairwise (one-vs-one) margins, fitted
+    # out of fold; not temperature-scaled one-vs-rest vote counts (issue 13).
+    assert params["svc__estimator__decision_function_shape"] == "ovo"
+    assert params["svc__cv"] == 5 and params["svc__alpha"] == 0.01
     # scikit-learn 1.9 deprecates SVC(probability=True); the pipeline does not use it.
     assert params["svc__estimator__probability"] == "deprecated"
 
@@ -117,16 +120,11 @@ def test_fit_predict_proba_from_waveforms(name, params):
     assert (predicted == y).mean() > 0.7
 
 
-def test_svm_probabilities_keep_the_svm_decision(corpus):
+def test_svm_predicts_the_most_probable_class(corpus):
     paths, y = corpus
     model = pipelines.make("mfcc-svm", n_mfcc=13, n_jobs=1).fit(paths, y)
-    calibrated = model.named_steps["svc"]
-    features = model[:-1].transform(paths)
-    # The SVM fitted on all the data (on encoded labels) that the calibration wraps.
-    svm = calibrated.calibrated_classifiers_[0].estimator
-    np.testing.assert_array_equal(
-        model.predict(paths), calibrated.classes_[svm.predict(features)]
-    )
+    proba = model.predict_proba(paths)
+    np.testing.assert_array_equal(model.predict(paths), model.classes_[proba.argmax(axis=1)])
 
 
 def test_joblib_round_trip_in_a_fresh_process(corpus, tmp_path):

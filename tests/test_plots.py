@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sersk.plots import confusion_matrix_figure, recall_figure, training_curves_figure
+from sersk.metrics import accuracy_coverage, reliability_curve
+from sersk.plots import (
+    accuracy_coverage_figure,
+    confusion_matrix_figure,
+    recall_figure,
+    reliability_figure,
+    training_curves_figure,
+)
 
 
 def test_recall_figure_bars_labels_and_chance():
@@ -38,3 +45,31 @@ def test_confusion_matrix_figure_is_still_in_tracking():
     from sersk import tracking
 
     assert tracking.confusion_matrix_figure is confusion_matrix_figure
+
+
+Y_TRUE = ["a", "b", "b", "a"]
+Y_PROBA = [[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7]]
+
+
+def test_reliability_figure_draws_each_model_against_the_diagonal():
+    curve = reliability_curve(Y_TRUE, Y_PROBA, n_bins=5)
+    figure = reliability_figure({"svm": curve, "other": curve}, title="t")
+    ax = figure.axes[0]
+    assert ax.get_title() == "t"
+    diagonal, svm, other = ax.lines
+    assert diagonal.get_linestyle() == "--"
+    np.testing.assert_allclose(svm.get_xdata(), [0.6, 0.75, 0.9])
+    np.testing.assert_allclose(svm.get_ydata(), [1.0, 0.0, 1.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["calibrated", "svm", "other"]
+    assert len(reliability_figure(curve).axes[0].lines) == 2  # one curve, unnamed
+    with pytest.raises(ValueError, match="empty"):
+        reliability_figure({})
+
+
+def test_accuracy_coverage_figure_draws_the_kept_share():
+    curve = accuracy_coverage(Y_TRUE, Y_PROBA, thresholds=[0.0, 0.65, 0.85, 0.95])
+    ax = accuracy_coverage_figure({"svm": curve}).axes[0]
+    (line,) = ax.lines
+    # Coverage 0 (nothing kept, accuracy undefined) is left out; sorted by coverage.
+    np.testing.assert_allclose(line.get_xdata(), [0.25, 0.75, 1.0])
+    np.testing.assert_allclose(line.get_ydata(), [1.0, 1 / 3, 0.5])

@@ -62,11 +62,36 @@ def test_report_breaks_uar_down_by_group(bench_out):
     assert "synthetic-04" in page
 
 
+def test_benchmark_reports_calibration(bench_out):
+    from sersk.metrics import calibration_scores
+
+    results = pd.read_csv(bench_out / "results.csv")
+    predictions = pd.read_csv(bench_out / "predictions.csv")
+    labels = list(json.loads((bench_out / "run.json").read_text())["corpora"]["synthetic"][
+        "emotions"])
+    columns = [f"proba_{label}" for label in labels]
+    np.testing.assert_allclose(predictions[columns].sum(axis=1), 1, rtol=1e-6)
+    for column in ["ece", "brier", "auroc"]:
+        assert results[column].notna().all(), column
+    # The summary's figures are those of all test clips pooled.
+    summary = (bench_out / "summary.md").read_text()
+    assert re.search(r"\|\s+ECE \|\s+Brier \|\s+AUROC \|", summary)
+    clips = predictions[predictions["pipeline"] == "handcrafted-svm"]
+    pooled = calibration_scores(clips["y_true"], clips[columns], labels=labels)
+    line = next(line for line in summary.splitlines() if "| handcrafted-svm |" in line)
+    assert f"| {pooled['ece']:.3f} | {pooled['brier']:.3f} | {pooled['auroc']:.3f} |" in line
+
+
 def test_report_is_self_contained_and_holds_the_table(bench_out):
     page = (bench_out / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert _external_references(page) == []
-    assert page.count('src="data:image/png;base64,') == 4  # 2 pipelines x (recall, matrix)
+    # 2 pipelines x (recall, matrix), then one reliability diagram and one accuracy-coverage
+    # plot for the corpus and protocol.
+    assert page.count('src="data:image/png;base64,') == 6
+    assert 'alt="synthetic: reliability diagram"' in page
+    assert 'alt="synthetic: accuracy against coverage"' in page
+    assert "<h2>Calibration</h2>" in page
     results = pd.read_csv(bench_out / "results.csv")
     for _, group in results.groupby("pipeline"):
         assert f"{group['uar'].mean():.3f} ± {group['uar'].std(ddof=0):.3f}" in page
@@ -88,6 +113,7 @@ def test_report_rebuilt_from_results_alone(bench_out, tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert "No per-clip predictions for any run" in page
     assert page.count('src="data:image/png;base64,') == 2  # recall over folds only
+    assert "No per-clip probabilities" in page
     assert "corrected t-test" in page
     assert _external_references(page) == []
     assert report.main([str(tmp_path / "nothing")]) == 2

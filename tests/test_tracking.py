@@ -266,7 +266,7 @@ def mlp_model():
 
     from sersk.features import MFCC
 
-    clips = [(voice_like(f0=110 * (1 + i % 2) + 3 * i, duration=0.5, seed=i), 16_000)
+    clips = [(voice_like(f0=110 * (1 + i % 2) + 3 * i, duration=0.8, seed=i), 16_000)
              for i in range(12)]
     labels = ["low", "high"] * 6
     mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)

@@ -27,10 +27,16 @@ from ._split import (
     make_splitter,
 )
 from ._transductive import speaker_routes, transductive_label
-from ._validation import CrossValidationError, cross_validate_speakers, tabulate_folds
+from ._validation import (
+    PROBA_PREFIX,
+    CrossValidationError,
+    cross_validate_speakers,
+    tabulate_folds,
+)
 
 __all__ = [
     "CORPUS_GROUPED",
+    "PROBA_PREFIX",
     "PROTOCOLS",
     "SEARCHES",
     "CrossValidationError",

@@ -281,9 +281,9 @@ def cross_corpus_evaluate(
     try:
         scores = _fit_and_score(estimator, X, y, train_index, test_index, labels,
                                 speakers=speakers, routes=routes, domains=domains)
-        y_pred = scores.pop("y_pred")
+        y_pred, y_proba = scores.pop("y_pred"), scores.pop("y_proba")
         row.update(scores)
-        predictions = _predictions(1, test_index, speakers, y, y_pred)
+        predictions = _predictions(1, test_index, speakers, y, y_pred, y_proba, labels)
     except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its run
         if error_score == "raise":
             raise CrossValidationError(

@@ -275,7 +275,8 @@ def nested_cross_validate(
             )
             best = clone(estimator).set_params(**searcher.best_params_)
             scores = _fit_and_score(best, X, y, train, test, labels)
-            predicted.append(_predictions(fold, test, speakers, y, scores.pop("y_pred")))
+            predicted.append(_predictions(fold, test, speakers, y, scores.pop("y_pred"),
+                                          scores.pop("y_proba"), labels))
             row.update(scores)
         except ProtocolError:
             raise

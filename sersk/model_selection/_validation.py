@@ -15,7 +15,8 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import _safe_indexing
 
 from ..exceptions import SerskError
-from ..metrics import score_predictions
+from ..inference import PROBA_PREFIX
+from ..metrics import calibration_scores, score_predictions
 from ._split import (
     CORPUS_GROUPED,
     SPEAKER_GROUPED,
@@ -26,9 +27,11 @@ from ._split import (
 )
 from ._transductive import SpeakerRoutes, speaker_routes, transductive_label
 
-__all__ = ["CrossValidationError", "cross_validate_speakers", "tabulate_folds"]
+__all__ = ["PROBA_PREFIX", "CrossValidationError", "cross_validate_speakers", "tabulate_folds"]
 
 _SCORES = ("uar", "accuracy", "macro_f1")
+# From predict_proba, when the estimator has one (see sersk.metrics.calibration_scores).
+_PROBA_SCORES = ("ece", "brier", "auroc")
 
 
 class CrossValidationError(SerskError, RuntimeError):
@@ -147,6 +150,9 @@ def cross_validate_speakers(
         - ``fold`` (1-based), ``protocol`` (``"speaker-independent"``,
           ``"leave-one-speaker-out"`` or ``"speaker-dependent"``), ``n_train``, ``n_test``;
         - ``uar``, ``accuracy``, ``macro_f1`` and ``recall_<label>`` for every class;
+        - ``ece``, ``brier``, ``auroc``: the calibration of ``predict_proba`` on the fold's
+          test clips (:func:`~sersk.metrics.calibration_scores`), NaN for an estimator
+          without ``predict_proba``;
         - ``fit_seconds`` (wall-clock time of ``fit``), ``predict_seconds_per_clip``
           (wall-clock time of ``predict`` over the test clips, divided by their number);
         - ``train_speakers``, ``test_speakers``: sorted lists (empty without ``speakers``);
@@ -161,7 +167,9 @@ def cross_validate_speakers(
     predictions : pandas.DataFrame
         Only with ``return_predictions=True``: one row per test clip of the completed folds,
         sorted by clip, with the columns ``index`` (position of the clip in ``X``), ``fold``,
-        ``speaker`` (None without ``speakers``), ``y_true`` and ``y_pred``.
+        ``speaker`` (None without ``speakers``), ``y_true``, ``y_pred`` and, for an estimator
+        with ``predict_proba``, ``proba_<label>`` for every class (0 for a class the fold's
+        training clips lacked).
 
     Raises
     ------
@@ -249,10 +257,11 @@ def cross_validate_speakers(
             scores = _fit_and_score(estimator, X, y, train, test, labels,
                                     speakers=speakers, routes=routes, domains=domains,
                                     allowed=allowed)
-            y_pred = scores.pop("y_pred")
+            y_pred, y_proba = scores.pop("y_pred"), scores.pop("y_proba")
             row.update(scores)
             if return_predictions:
-                predicted.append(_predictions(fold, test, speakers, y, y_pred))
+                predicted.append(_predictions(fold, test, speakers, y, y_pred, y_proba,
+                                              labels))
         except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
             if error_score == "raise":
                 done = _as_frame(rows, labels, label, n_splits,
@@ -283,15 +292,35 @@ def cross_validate_speakers(
 
 
 def _predictions(
-    fold: int, test: np.ndarray, speakers: Any, y: np.ndarray, y_pred: Any
+    fold: int, test: np.ndarray, speakers: Any, y: np.ndarray, y_pred: Any,
+    y_proba: np.ndarray | None = None, labels: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "index": test,
         "fold": fold,
         "speaker": None if speakers is None else speakers[test],
         "y_true": y[test],
         "y_pred": np.asarray(y_pred),
     })
+    if y_proba is not None:
+        for label, column in zip(labels.tolist(), y_proba.T, strict=True):
+            frame[f"{PROBA_PREFIX}{label}"] = column
+    return frame
+
+
+def _aligned_proba(model: Any, X_test: Any, labels: np.ndarray, predict_params: dict
+                   ) -> np.ndarray | None:
+    """``predict_proba`` with one column per label, in the order of ``labels``; None for a
+    model without it. A class the model never saw gets probability 0."""
+    if not hasattr(model, "predict_proba"):
+        return None
+    proba = np.asarray(model.predict_proba(X_test, **predict_params), dtype=float)
+    aligned = np.zeros((proba.shape[0], len(labels)))
+    for column, label in enumerate(model.classes_):
+        where = np.flatnonzero(labels == label)
+        if where.size:
+            aligned[:, where[0]] = proba[:, column]
+    return aligned
 
 
 _LOCO_COLUMNS = ("test_corpus", "emotions", "n_left_out", "restricted")
@@ -369,21 +398,32 @@ def _fit_and_score(
         else:
             y_pred = predict_among(model, X_test, allowed, **params)
         predict_seconds = time.perf_counter() - start
+        y_proba = _aligned_proba(model, X_test, labels, params)
+    if allowed is not None and y_proba is not None:
+        # The probabilities of the emotions the predictions were chosen among, renormalised.
+        y_proba = np.where(np.isin(labels, allowed), y_proba, 0.0)
+        total = y_proba.sum(axis=1, keepdims=True)
+        y_proba = np.divide(y_proba, total, out=np.zeros_like(y_proba), where=total > 0)
     scores = score_predictions(y[test], y_pred, labels=labels)
+    calibration = (dict.fromkeys(_PROBA_SCORES, np.nan) if y_proba is None
+                   else calibration_scores(y[test], y_proba, labels=labels))
     return {
         **{name: scores[name] for name in _SCORES},
+        **calibration,
         **{f"recall_{label}": r for label, r in scores["per_class_recall"].items()},
         "fit_seconds": fit_seconds,
         "predict_seconds_per_clip": predict_seconds / len(test),
         "confusion_matrix": scores["confusion_matrix"],
         "error": None,
         "y_pred": y_pred,
+        "y_proba": y_proba,
     }
 
 
 def _failed_scores(labels: np.ndarray, error_score: float, exc: Exception) -> dict[str, Any]:
     return {
         **dict.fromkeys(_SCORES, float(error_score)),
+        **dict.fromkeys(_PROBA_SCORES, float(error_score)),
         **{f"recall_{label}": float(error_score) for label in labels.tolist()},
         "fit_seconds": np.nan,
         "predict_seconds_per_clip": np.nan,
@@ -394,7 +434,7 @@ def _failed_scores(labels: np.ndarray, error_score: float, exc: Exception) -> di
 
 def _columns(labels: np.ndarray) -> list[str]:
     return [
-        "fold", "protocol", "n_train", "n_test", *_SCORES,
+        "fold", "protocol", "n_train", "n_test", *_SCORES, *_PROBA_SCORES,
         *(f"recall_{label}" for label in labels.tolist()),
         "fit_seconds", "predict_seconds_per_clip", "train_speakers", "test_speakers",
         "confusion_matrix", "error",

@@ -6,6 +6,7 @@ on first use, so ``import sersk.models`` does not import TensorFlow. :func:`pred
 :func:`restrict_probabilities` restrict a model's output to a set of emotions.
 """
 
+from ._calibration import DecisionCalibratedClassifier
 from ._label_encoding import LabelEncodedClassifier
 from ._restrict import (
     UnknownEmotionError,
@@ -16,6 +17,7 @@ from ._restrict import (
 
 __all__ = [
     "CRNNClassifier",
+    "DecisionCalibratedClassifier",
     "LabelEncodedClassifier",
     "MLPClassifier",
     "UnknownEmotionError",
