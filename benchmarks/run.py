@@ -59,6 +59,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._bad_clips import (
+    BadClipsError,
+    add_bad_clip_arguments,
+    append_left_out_section,
+    screen_corpora,
+    write_left_out,
+)
 from ._outputs import (
     add_output_arguments,
     label_predictions,
@@ -82,6 +89,7 @@ from ._protocols import (
     with_speaker_normalisation,
 )
 from ._report import SYNTHETIC_NOTE, describe_protocols, format_table, summarise
+from ._resume import Resume, add_resume_arguments, fold_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = "synthetic"
@@ -187,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--synthetic-utterances", type=int, default=10, metavar="N",
                            help="clips per speaker and emotion (default: 10)")
     add_output_arguments(parser)
+    add_bad_clip_arguments(parser)
+    add_resume_arguments(parser)
     add_protocol_arguments(parser)
     add_search_arguments(parser)
     return parser
@@ -385,6 +395,7 @@ def run_one(
     results, clips = cross_validate_speakers(
         model, X, y, speakers=speakers, protocol=protocol, n_splits=args.folds,
         random_state=args.seed, error_score=np.nan, progress=label, return_predictions=True,
+        checkpoint=fold_checkpoint(args, corpus, name, protocol),
     )
     clips = label_predictions(clips, frame, corpus=corpus, pipeline=name,
                               protocol=results.attrs["protocol"])
@@ -621,17 +632,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.pipelines = choose_pipelines(args)
         frames = load_all(corpora, args)
-    except UsageError as exc:
+        frames, left_out = screen_corpora(frames, args, cache)
+    except (UsageError, BadClipsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     corpora = list(frames)
     out.mkdir(parents=True, exist_ok=True)
     write_run_file(out, argv, args, frames)
+    write_left_out(out, left_out)
+    args.resume = Resume(out, args, frames)
 
     args.duplicate_check = check_duplicates(frames, args, cache)
     runs = plan_runs(corpora, args.pipelines, args.protocol)
     tables, extraction, clips = [], {}, []
     for corpus, name, protocol in tqdm(runs, desc="benchmark", unit="run"):
+        if (finished := args.resume.finished(corpus, name, protocol)) is not None:
+            tables.append(finished[0])
+            clips.extend(finished[1])
+            results = _write_results(tables, out / "results.csv")
+            write_predictions(clips, out)
+            continue
+        n_clips = len(clips)
         try:
             if protocol == CROSS_CORPUS:
                 tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,
@@ -646,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
             tables.append(_failed_run(corpus, name, protocol_label(corpus, protocol, args),
                                       n_folds(corpus, protocol, frames, args), exc))
+        else:
+            args.resume.save(corpus, name, protocol, tables[-1], clips[n_clips:])
         # Written after every run: an interrupted benchmark keeps what it finished.
         results = _write_results(tables, out / "results.csv")
         write_predictions(clips, out)
@@ -653,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(results)
     write_summary(out / "summary.md", summary, frames, reason, args, argv)
     append_duplicate_section(out / "summary.md", args.duplicate_check)
+    append_left_out_section(out / "summary.md", left_out)
     report = write_report_or_say_why(out, args)
 
     print()

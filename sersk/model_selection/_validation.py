@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 import warnings
@@ -16,6 +17,7 @@ from sklearn.utils import _safe_indexing
 
 from ..exceptions import SerskError
 from ..metrics import score_predictions
+from ._checkpoint import FoldCheckpoint
 from ._split import SPEAKER_GROUPED, ProtocolError, check_speakers_known, make_splitter
 from ._transductive import SpeakerRoutes, speaker_routes, transductive_label
 
@@ -64,6 +66,7 @@ def cross_validate_speakers(
     error_score: str | float = "raise",
     progress: bool | str = False,
     return_predictions: bool = False,
+    checkpoint: str | os.PathLike | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validate an emotion classifier under a speaker-independent (or -dependent) protocol.
 
@@ -106,6 +109,11 @@ def cross_validate_speakers(
         Also return every test clip's prediction (the pooled out-of-fold predictions that
         :func:`sersk.statistics.bootstrap_uar` and
         :func:`sersk.statistics.paired_speaker_test` take).
+    checkpoint : str or path-like, default=None
+        A folder where each finished fold's row and predictions are saved as it completes.
+        A fold already saved there for the same split (same positions, same labels) is read
+        back instead of fitted again, so an interrupted cross-validation resumes with the
+        same results. Give each estimator and set of clips its own folder.
 
     Returns
     -------
@@ -194,15 +202,24 @@ def cross_validate_speakers(
         disable=not progress,
         leave=False,
     )
+    saved = None if checkpoint is None else FoldCheckpoint(checkpoint)
     for fold, (train, test) in enumerate(splits, start=1):
+        stored = None if saved is None else saved.load(fold, train, test, y)
+        if stored is not None:
+            rows.append(stored[0])
+            if return_predictions and stored[1] is not None:
+                predicted.append(stored[1])
+            continue
         row = _fold_row(fold, label, train, test, speakers)
+        fold_predictions = None
         try:
             scores = _fit_and_score(estimator, X, y, train, test, labels,
                                     speakers=speakers, routes=routes)
             y_pred = scores.pop("y_pred")
             row.update(scores)
+            fold_predictions = _predictions(fold, test, speakers, y, y_pred)
             if return_predictions:
-                predicted.append(_predictions(fold, test, speakers, y, y_pred))
+                predicted.append(fold_predictions)
         except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
             if error_score == "raise":
                 done = _as_frame(rows, labels, label, n_splits)
@@ -222,6 +239,8 @@ def cross_validate_speakers(
             )
             row.update(_failed_scores(labels, error_score, exc))
         rows.append(row)
+        if saved is not None:
+            saved.save(fold, train, test, y, row, fold_predictions)
     results = _as_frame(rows, labels, label, n_splits)
     if not return_predictions:
         return results

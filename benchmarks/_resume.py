@@ -1,0 +1,129 @@
+"""Resuming an interrupted benchmark: finished runs and folds kept in ``<out>/resume``.
+
+The unit of work is a fold; the MLflow run is per (corpus, pipeline, protocol). So:
+
+- each finished fold of a k-fold run (``sersk.model_selection.cross_validate_speakers`` with
+  ``checkpoint=``) is saved as it completes, and a re-run with the same ``--out`` reads it
+  back instead of fitting it again (same folds, same seeds: the same numbers);
+- a run's MLflow run is logged once, when all its folds are done; the run's rows and
+  predictions are then saved, and a re-run skips the run (no second MLflow run). An
+  interrupted run has logged nothing yet, so resuming it logs it once.
+- Nested searches and cross-corpus runs are resumed per run, not per fold.
+
+Everything is keyed by the run, the settings that change its numbers and the clips it uses,
+so a re-run with other settings or other clips computes afresh; ``--restart`` deletes
+``<out>/resume`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+RESUME_FOLDER = "resume"
+
+# The options that change a run's numbers (or its MLflow logging); --out, --cache, --n-jobs,
+# --restart and the output options do not.
+_SETTINGS = (
+    "folds", "seed", "synthetic_speakers", "synthetic_utterances", "whisper_model", "search",
+    "n_iter", "inner_folds", "transductive", "no_mlflow", "log_model",
+)
+
+
+def add_resume_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--restart", action="store_true",
+        help="start over: forget the finished runs and folds that a re-run with the same "
+        "--out otherwise skips",
+    )
+
+
+class Resume:
+    """The finished runs and folds of earlier runs into one ``--out`` folder.
+
+    Parameters
+    ----------
+    out : path
+        The output folder; its ``resume`` folder holds what finished.
+    args : argparse.Namespace
+        The parsed command line.
+    frames : dict of str to DataFrame
+        The corpora as they are run (after screening).
+    """
+
+    def __init__(self, out: Path, args: argparse.Namespace, frames: dict[str, pd.DataFrame]):
+        import joblib
+
+        from sersk.datasets import audio_inputs
+
+        self.folder = Path(out) / RESUME_FOLDER
+        if getattr(args, "restart", False) and self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.settings = {name: getattr(args, name, None) for name in _SETTINGS}
+        # Paths (not contents: an edited clip keeps its verdict) or in-memory waveforms.
+        self.clips = {
+            corpus: joblib.hash((audio_inputs(frame), frame["emotion"].tolist(),
+                                 frame["speaker"].tolist()))
+            for corpus, frame in frames.items()
+        }
+        self.n_skipped = 0
+
+    def _key(self, corpus: str, name: str, protocol: str) -> str:
+        import joblib
+
+        from ._protocols import CROSS_CORPUS
+
+        # A cross-corpus run reads every corpus; the others read their own.
+        clips = self.clips if protocol == CROSS_CORPUS else self.clips[corpus]
+        return joblib.hash((corpus, name, protocol, self.settings, clips))
+
+    def folds(self, corpus: str, name: str, protocol: str) -> Path:
+        """The ``checkpoint`` folder of one run's folds."""
+        return self.folder / self._key(corpus, name, protocol) / "folds"
+
+    def finished(
+        self, corpus: str, name: str, protocol: str
+    ) -> tuple[pd.DataFrame, list[pd.DataFrame]] | None:
+        """A finished run's rows and per-clip predictions, or None."""
+        import joblib
+
+        path = self.folder / self._key(corpus, name, protocol) / "run.joblib"
+        try:
+            table, clips = joblib.load(path)
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            return None
+        self.n_skipped += 1
+        print(f"{corpus}/{name}/{protocol}: finished in an earlier run into this --out; "
+              "skipped (--restart to run it again)", flush=True)
+        return table, clips
+
+    def save(
+        self, corpus: str, name: str, protocol: str, table: pd.DataFrame,
+        clips: list[pd.DataFrame],
+    ) -> None:
+        """Keep a finished run (logged to MLflow, if at all, already)."""
+        import joblib
+
+        folder = self.folder / self._key(corpus, name, protocol)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        os.close(fd)
+        try:
+            joblib.dump((table, list(clips)), tmp)
+            os.replace(tmp, folder / "run.joblib")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        shutil.rmtree(folder / "folds", ignore_errors=True)  # the run holds them now
+
+
+def fold_checkpoint(args: argparse.Namespace, corpus: str, name: str, protocol: str) -> Any:
+    """The ``checkpoint=`` of one run's cross-validation: a folder, or None without resume."""
+    resume = getattr(args, "resume", None)
+    return None if resume is None else resume.folds(corpus, name, protocol)
