@@ -152,3 +152,36 @@ def test_benchmark_on_a_damaged_corpus(damaged_corpus, tmp_path):
     for name in expected:
         assert os.fspath(labels.parent / "audio" / name) in message
     assert not (tmp_path / "strict" / "results.csv").exists()
+
+
+@pytest.mark.slow
+def test_sersk_train_on_a_damaged_corpus(damaged_corpus, tmp_path):
+    from sersk.cli import main
+    from sersk.persistence import read_metadata
+
+    def sersk(*argv):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = main(list(argv))
+        return status, err.getvalue()
+
+    labels, expected = damaged_corpus
+    model = tmp_path / "m.joblib"
+    status, err = sersk("train", "mfcc-svm", "--corpus", str(labels), "--cv", "2",
+                        "-o", str(model), "-q")
+    assert status == 0, err
+    assert f"leaving out {len(expected)} clip(s) that cannot be used" in err
+    for name, word in expected.items():
+        assert f"{labels.parent / 'audio' / name}: " in err and word in err
+    assert "Traceback" not in err
+    left_out = read_metadata(model)["left_out"]
+    assert sorted(Path(row["source"]).name for row in left_out) == sorted(expected)
+    assert read_metadata(model)["n_train"] == 29 - len(expected)
+
+    status, err = sersk("train", "mfcc-svm", "--corpus", str(labels), "--strict",
+                        "-o", str(tmp_path / "strict.joblib"), "-q")
+    assert status == 1
+    assert f"{len(expected)} of 29 audio input(s) could not be used" in err
+    for name in expected:
+        assert f"{labels.parent / 'audio' / name}: " in err
+    assert not (tmp_path / "strict.joblib").exists()
