@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,7 @@ def screen_corpora(
     """
     from sersk.datasets import screen_clips
 
+    start = time.perf_counter()
     kept, left = {}, []
     for corpus, frame in frames.items():
         good, bad = screen_clips(frame, memory=str(cache))
@@ -52,6 +54,9 @@ def screen_corpora(
         kept[corpus] = good.reset_index(drop=True)
     left_out = (pd.concat(left, ignore_index=True) if left
                 else pd.DataFrame(columns=LEFT_OUT_COLUMNS))
+    n_clips = sum(len(frame) for frame in frames.values())
+    print(f"screening: {n_clips} clips in {time.perf_counter() - start:.1f} s, "
+          f"{len(left_out)} cannot be used", flush=True)
     if len(left_out) and getattr(args, "strict", False):
         raise BadClipsError(
             f"{len(left_out)} clip(s) cannot be used (--strict); fix or remove them, or run "

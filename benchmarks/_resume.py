@@ -28,12 +28,14 @@ import pandas as pd
 
 RESUME_FOLDER = "resume"
 
-# The options that change a run's numbers (or its MLflow logging); --out, --cache, --n-jobs,
-# --restart and the output options do not.
-_SETTINGS = (
-    "folds", "seed", "synthetic_speakers", "synthetic_utterances", "whisper_model", "search",
-    "n_iter", "inner_folds", "transductive", "no_mlflow", "log_model",
-)
+# The options that leave a run's numbers alone, or reach its key otherwise (the corpus,
+# pipeline and protocol are the run's own; label maps, speaker patterns and data homes change
+# its clips). Every other option, including any added later, is part of the key: a new
+# option makes earlier runs miss rather than be reused under another setting.
+_NOT_SETTINGS = frozenset({
+    "out", "cache", "n_jobs", "restart", "strict", "no_report", "corpus", "pipelines",
+    "protocol", "data_home", "label_map", "speaker_pattern", "duplicate_check", "resume",
+})
 
 
 def add_resume_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +67,8 @@ class Resume:
         self.folder = Path(out) / RESUME_FOLDER
         if getattr(args, "restart", False) and self.folder.exists():
             shutil.rmtree(self.folder)
-        self.settings = {name: getattr(args, name, None) for name in _SETTINGS}
+        self.settings = {name: value for name, value in sorted(vars(args).items())
+                         if name not in _NOT_SETTINGS}
         # Paths (not contents: an edited clip keeps its verdict) or in-memory waveforms.
         self.clips = {
             corpus: joblib.hash((audio_inputs(frame), frame["emotion"].tolist(),
@@ -103,6 +106,27 @@ class Resume:
               "skipped (--restart to run it again)", flush=True)
         return table, clips
 
+    def begin(self, corpus: str, name: str, protocol: str, args: argparse.Namespace) -> None:
+        """Mark a run as started; first delete the MLflow runs an interrupted try left.
+
+        A run's MLflow run is created only once its folds are done, so an earlier try can
+        have left one only if it stopped while logging (or just after): the MLflow runs of
+        this pipeline started since that try began, which are deleted (restorable with
+        ``mlflow runs restore``) so that the run is logged once.
+        """
+        import time
+
+        folder = self.folder / self._key(corpus, name, protocol)
+        marker = folder / "started"
+        if marker.is_file() and not getattr(args, "no_mlflow", False):
+            since = int(marker.read_text(encoding="utf-8").strip() or 0)
+            for run_id in _runs_since(args.out, since, name):
+                print(f"{corpus}/{name}/{protocol}: deleting MLflow run {run_id}, logged by "
+                      "an interrupted try of this run", flush=True)
+                _delete_run(args.out, run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(int(time.time() * 1000)), encoding="utf-8")
+
     def save(
         self, corpus: str, name: str, protocol: str, table: pd.DataFrame,
         clips: list[pd.DataFrame],
@@ -121,6 +145,36 @@ class Resume:
             Path(tmp).unlink(missing_ok=True)
             raise
         shutil.rmtree(folder / "folds", ignore_errors=True)  # the run holds them now
+
+
+def _client(out: str | os.PathLike) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    from sersk.tracking import tracking_uri
+
+    return MlflowClient(tracking_uri=tracking_uri(out))
+
+
+def _runs_since(out: str | os.PathLike, since_ms: int, pipeline: str) -> list[str]:
+    """Ids of the benchmark's MLflow runs of ``pipeline`` (or its search) started since."""
+    from sersk.tracking import _quiet_mlflow
+
+    with _quiet_mlflow():
+        client = _client(out)
+        experiment = client.get_experiment_by_name("sersk-benchmarks")
+        if experiment is None:
+            return []
+        runs = client.search_runs([experiment.experiment_id],
+                                  filter_string=f"attributes.start_time >= {since_ms}")
+    return [run.info.run_id for run in runs
+            if run.data.tags.get("sersk.pipeline") in (pipeline, f"{pipeline}+search")]
+
+
+def _delete_run(out: str | os.PathLike, run_id: str) -> None:
+    from sersk.tracking import _quiet_mlflow
+
+    with _quiet_mlflow():
+        _client(out).delete_run(run_id)
 
 
 def fold_checkpoint(args: argparse.Namespace, corpus: str, name: str, protocol: str) -> Any:

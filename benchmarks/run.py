@@ -39,6 +39,13 @@ paired comparisons between pipelines tested on the same folds, confusion matrice
 recall and the protocol of every number (``python -m benchmarks.report <out>`` rebuilds it).
 ``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
 
+Clips that cannot be used (unreadable, empty, truncated, silent, too short) are left out
+before anything runs, each listed with its reason in the console, summary.md and
+``<out>/left_out.csv`` (``--strict``: exit status 2 instead; see benchmarks._bad_clips).
+Finished runs and folds are kept in ``<out>/resume``: an interrupted benchmark run again with
+the same ``--out`` fits and logs only what it had not finished (``--restart`` starts over;
+see benchmarks._resume).
+
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
 usage or data error (such as naming with --pipelines one whose extra or model is missing).
 Pipelines the default set leaves out are not failures.
@@ -653,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
             write_predictions(clips, out)
             continue
         n_clips = len(clips)
+        args.resume.begin(corpus, name, protocol, args)
         try:
             if protocol == CROSS_CORPUS:
                 tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,
@@ -694,4 +702,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted: the finished runs and folds are kept; the same command (same "
+              "--out) goes on where this one stopped", file=sys.stderr)
+        sys.exit(130)

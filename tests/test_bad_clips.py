@@ -185,3 +185,18 @@ def test_sersk_train_on_a_damaged_corpus(damaged_corpus, tmp_path):
     for name in expected:
         assert f"{labels.parent / 'audio' / name}: " in err
     assert not (tmp_path / "strict.joblib").exists()
+
+
+def test_benchmark_duplicate_check_lists_unreadable_files_and_goes_on(tmp_path, capsys):
+    from benchmarks import run
+    from benchmarks._protocols import check_duplicates
+
+    expected = damaged_clips(tmp_path / "audio")
+    frame = pd.DataFrame({"path": [str(tmp_path / "audio" / n) for n in sorted(expected)],
+                          "emotion": "sad", "speaker": "ann", "corpus": "mine"})
+    args = run.build_parser().parse_args(["--n-jobs", "1"])
+    assert check_duplicates({"mine": frame}, args, tmp_path / "cache") is None
+    err = capsys.readouterr().err
+    assert "warning: duplicate check skipped: 3 of" in err
+    for name in ["empty.wav", "random.wav", "truncated.wav"]:
+        assert str(tmp_path / "audio" / name) in err

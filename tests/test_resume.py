@@ -57,7 +57,7 @@ def test_cross_validation_checkpoint_resumes_with_the_same_folds(tmp_path, monke
     y = np.tile(["calm", "angry"], 20)
     X = rng.normal(size=(40, 3)) + (y == "angry")[:, None]
     speakers = np.repeat(np.arange(8), 5)
-    kwargs = dict(speakers=speakers, n_splits=4, return_predictions=True)
+    kwargs = {"speakers": speakers, "n_splits": 4, "return_predictions": True}
     clean, clean_clips = cross_validate_speakers(LogisticRegression(), X, y, **kwargs)
 
     interrupt = Interrupt(monkeypatch, at=3)
@@ -127,3 +127,36 @@ def test_interrupted_benchmark_resumes(tmp_path, monkeypatch, capsys):
     interrupt.calls = 0
     assert run.main([*TINY, "--out", str(out), "--seed", "1"]) == 0
     assert interrupt.calls == 4
+
+
+@pytest.mark.slow
+def test_benchmark_interrupted_while_logging_logs_each_run_once(tmp_path, monkeypatch, capsys):
+    from benchmarks import run
+    from sersk import tracking
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    out = tmp_path / "out"
+    original, calls = tracking._write_artifacts, []
+
+    def write_artifacts(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second run's MLflow run exists, half logged
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tracking, "_write_artifacts", write_artifacts)
+    with pytest.raises(KeyboardInterrupt):
+        run.main([*TINY, "--out", str(out)])
+    assert len(mlflow_runs(out)) == 2
+    capsys.readouterr()
+
+    fits = Interrupt(monkeypatch)
+    assert run.main([*TINY, "--out", str(out)]) == 0
+    assert fits.calls == 0  # the interrupted run's folds were all saved
+    assert "deleting MLflow run" in capsys.readouterr().out
+    runs = mlflow_runs(out)
+    assert sorted(r.data.params["protocol"] for r in runs) == [
+        "speaker-dependent", "speaker-independent"]
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert set(pd.read_csv(out / "results.csv")["mlflow_run_id"]) == {
+        r.info.run_id for r in runs}
