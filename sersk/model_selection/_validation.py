@@ -113,7 +113,7 @@ def cross_validate_speakers(
         A folder where each finished fold's row and predictions are saved as it completes.
         A fold already saved there for the same split (same positions, same labels) is read
         back instead of fitted again, so an interrupted cross-validation resumes with the
-        same results. Give each estimator and set of clips its own folder.
+        same results. Give each estimator, set of clips and set of options its own folder.
 
     Returns
     -------
