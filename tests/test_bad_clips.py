@@ -200,3 +200,12 @@ def test_benchmark_duplicate_check_lists_unreadable_files_and_goes_on(tmp_path, 
     assert "warning: duplicate check skipped: 3 of" in err
     for name in ["empty.wav", "random.wav", "truncated.wav"]:
         assert str(tmp_path / "audio" / name) in err
+
+
+def test_docstring_example():
+    import doctest
+
+    from sersk.datasets import _screening
+
+    result = doctest.testmod(_screening, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted and result.failed == 0
