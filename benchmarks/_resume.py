@@ -65,6 +65,7 @@ class Resume:
         from sersk.datasets import audio_inputs
 
         self.folder = Path(out) / RESUME_FOLDER
+        self.args = args
         if getattr(args, "restart", False) and self.folder.exists():
             shutil.rmtree(self.folder)
         self.settings = {name: value for name, value in sorted(vars(args).items())
@@ -104,6 +105,12 @@ class Resume:
         self.n_skipped += 1
         print(f"{corpus}/{name}/{protocol}: finished in an earlier run into this --out; "
               "skipped (--restart to run it again)", flush=True)
+        check = getattr(self.args, "duplicate_check", None)
+        if check is not None and "n_duplicates" in table and len(table):
+            # Its duplicate warning, as when it ran, for summary.md's list of affected runs.
+            counts = table.dropna(subset="n_duplicates").set_index("fold")["n_duplicates"]
+            check.warn(f"{table['corpus'].iloc[0]}/{name}/{table['protocol'].iloc[0]}",
+                       counts.astype(int).to_dict())
         return table, clips
 
     def begin(self, corpus: str, name: str, protocol: str, args: argparse.Namespace) -> None:

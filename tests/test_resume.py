@@ -160,3 +160,39 @@ def test_benchmark_interrupted_while_logging_logs_each_run_once(tmp_path, monkey
     assert {r.info.status for r in runs} == {"FINISHED"}
     assert set(pd.read_csv(out / "results.csv")["mlflow_run_id"]) == {
         r.info.run_id for r in runs}
+
+
+@pytest.mark.slow
+def test_skipped_runs_keep_their_duplicate_warnings(tmp_path, capsys):
+    import shutil
+
+    from test_bad_clips import EMOTIONS, good_clip
+
+    from benchmarks import run
+
+    rows = ["path,emotion,speaker"]
+    for s, speaker in enumerate(["ann", "bob", "cy", "dee"]):
+        for emotion in EMOTIONS:
+            for take in range(3):
+                good_clip(tmp_path / f"{speaker}_{emotion}_{take}.wav", emotion, 10 * s + take)
+                rows.append(f"{speaker}_{emotion}_{take}.wav,{emotion},{speaker}")
+        if speaker != "ann":  # ann's first clip, copied under every other speaker
+            shutil.copy(tmp_path / "ann_angry_0.wav", tmp_path / f"{speaker}_copy.wav")
+            rows.append(f"{speaker}_copy.wav,angry,{speaker}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["--corpus", str(tmp_path / "labels.csv"), "--pipelines", "mfcc-svm", "--folds",
+            "2", "--no-mlflow", "--no-report", "--out", str(tmp_path / "out")]
+
+    def warnings_and_summary():
+        assert run.main(args) == 0
+        err = capsys.readouterr().err
+        summary = (tmp_path / "out" / "summary.md").read_text()
+        # (progress bars may share a line with a warning)
+        return ([line[line.index("warning:"):] for line in err.splitlines()
+                 if "duplicate pair(s) across" in line],
+                # the section, after the sentence with the check's time
+                summary.split("## Duplicates")[1].split(" clips.", 1)[1])
+
+    first = warnings_and_summary()
+    assert first[0] and "its scores are optimistic" in first[1]
+    assert warnings_and_summary() == first  # every run skipped the second time
