@@ -70,13 +70,12 @@ class Resume:
             shutil.rmtree(self.folder)
         self.settings = {name: value for name, value in sorted(vars(args).items())
                          if name not in _NOT_SETTINGS}
-        # Paths (not contents: an edited clip keeps its verdict) or in-memory waveforms.
+        # Paths (not contents: audio edited in place is not noticed) or in-memory waveforms.
         self.clips = {
             corpus: joblib.hash((audio_inputs(frame), frame["emotion"].tolist(),
                                  frame["speaker"].tolist()))
             for corpus, frame in frames.items()
         }
-        self.n_skipped = 0
 
     def _key(self, corpus: str, name: str, protocol: str) -> str:
         import joblib
@@ -102,7 +101,6 @@ class Resume:
             table, clips = joblib.load(path)
         except (OSError, EOFError, ValueError, TypeError, KeyError):
             return None
-        self.n_skipped += 1
         print(f"{corpus}/{name}/{protocol}: finished in an earlier run into this --out; "
               "skipped (--restart to run it again)", flush=True)
         check = getattr(self.args, "duplicate_check", None)
@@ -113,7 +111,7 @@ class Resume:
                        counts.astype(int).to_dict())
         return table, clips
 
-    def begin(self, corpus: str, name: str, protocol: str, args: argparse.Namespace) -> None:
+    def begin(self, corpus: str, name: str, protocol: str) -> None:
         """Mark a run as started; first delete the MLflow runs an interrupted try left.
 
         A run's MLflow run is created only once its folds are done, so an earlier try can
@@ -123,6 +121,7 @@ class Resume:
         """
         import time
 
+        args = self.args
         folder = self.folder / self._key(corpus, name, protocol)
         marker = folder / "started"
         if marker.is_file() and not getattr(args, "no_mlflow", False):

@@ -660,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
             write_predictions(clips, out)
             continue
         n_clips = len(clips)
-        args.resume.begin(corpus, name, protocol, args)
+        args.resume.begin(corpus, name, protocol)
         try:
             if protocol == CROSS_CORPUS:
                 tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,
