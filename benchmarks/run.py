@@ -45,6 +45,13 @@ in the table, a reliability diagram and accuracy against coverage) and the proto
 number (``python -m benchmarks.report <out>`` rebuilds it).
 ``--log-model`` also logs each pipeline, fitted once more on all the clips, as an MLflow model.
 
+Clips that cannot be used (unreadable, empty, truncated, silent, too short) are left out
+before anything runs, each listed with its reason in the console, summary.md and
+``<out>/left_out.csv`` (``--strict``: exit status 2 instead; see benchmarks._bad_clips).
+Finished runs and folds are kept in ``<out>/resume``: an interrupted benchmark run again with
+the same ``--out`` fits and logs only what it had not finished (``--restart`` starts over;
+see benchmarks._resume).
+
 Exit status: 0 when every fold ran, 1 when some failed (the table says which), 2 for a
 usage or data error (such as naming with --pipelines one whose extra or model is missing).
 Pipelines the default set leaves out are not failures.
@@ -65,6 +72,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._bad_clips import (
+    BadClipsError,
+    add_bad_clip_arguments,
+    append_left_out_section,
+    screen_corpora,
+    write_left_out,
+)
 from ._outputs import (
     add_output_arguments,
     label_predictions,
@@ -92,6 +106,7 @@ from ._protocols import (
     with_speaker_normalisation,
 )
 from ._report import SYNTHETIC_NOTE, describe_protocols, format_table, summarise
+from ._resume import Resume, add_resume_arguments, fold_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = "synthetic"
@@ -206,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--synthetic-utterances", type=int, default=10, metavar="N",
                            help="clips per speaker and emotion (default: 10)")
     add_output_arguments(parser)
+    add_bad_clip_arguments(parser)
+    add_resume_arguments(parser)
     add_protocol_arguments(parser)
     add_search_arguments(parser)
     return parser
@@ -416,6 +433,7 @@ def run_one(
         random_state=args.seed, error_score=np.nan, progress=label, return_predictions=True,
         corpora=frame["corpus"].to_numpy(), domains=domains_of(frame, args),
         restrict=not getattr(args, "no_restrict", False),
+        checkpoint=fold_checkpoint(args, corpus, name, protocol),
     )
     if protocol == LOCO:
         print(f"{corpus} / {name} / {results.attrs['protocol']}: " + "; ".join(
@@ -676,12 +694,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.pipelines = choose_pipelines(args)
         frames = load_all(corpora, args)
-    except UsageError as exc:
+        frames, left_out = screen_corpora(frames, args, cache)
+    except (UsageError, BadClipsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     corpora = list(frames)
     out.mkdir(parents=True, exist_ok=True)
     write_run_file(out, argv, args, frames)
+    write_left_out(out, left_out)
+    args.resume = Resume(out, args, frames)
 
     args.duplicate_check = check_duplicates(frames, args, cache)
     runs = plan_runs(corpora, args.pipelines, args.protocol)
@@ -690,6 +711,14 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar(runs, desc="benchmark", unit="run"), start=1):
         if not interactive():  # no progress bars in a log: a line per run instead
             print(f"[{number}/{len(runs)}] {corpus}/{name}/{protocol}", flush=True)
+        if (finished := args.resume.finished(corpus, name, protocol)) is not None:
+            tables.append(finished[0])
+            clips.extend(finished[1])
+            results = _write_results(tables, out / "results.csv")
+            write_predictions(clips, out)
+            continue
+        n_clips = len(clips)
+        args.resume.begin(corpus, name, protocol)
         try:
             if protocol == CROSS_CORPUS:
                 tables.append(run_cross_corpus(corpus, frames, name, args, cache, extraction,
@@ -706,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
             tables.append(_failed_run(corpus, name, protocol_label(corpus, protocol, args),
                                       n_folds(corpus, protocol, frames, args), exc))
+        else:
+            args.resume.save(corpus, name, protocol, tables[-1], clips[n_clips:])
         # Written after every run: an interrupted benchmark keeps what it finished.
         results = _write_results(tables, out / "results.csv")
         write_predictions(clips, out)
@@ -713,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(results, pd.concat(clips, ignore_index=True) if clips else None)
     write_summary(out / "summary.md", summary, frames, reason, args, argv)
     append_duplicate_section(out / "summary.md", args.duplicate_check)
+    append_left_out_section(out / "summary.md", left_out)
     report = write_report_or_say_why(out, args)
 
     print()
@@ -730,4 +762,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted: the finished runs and folds are kept; the same command (same "
+              "--out) goes on where this one stopped", file=sys.stderr)
+        sys.exit(130)

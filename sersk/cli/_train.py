@@ -30,7 +30,7 @@ _CONFIG_KEYS = {
     "emotions": "emotions", "cv": "cv", "output": "output", "cache": "cache",
     "n_jobs": "n_jobs", "seed": "seed", "synthetic_speakers": "synthetic_speakers",
     "synthetic_utterances": "synthetic_utterances", "label_map": "label_map",
-    "speaker_pattern": "speaker_pattern",
+    "speaker_pattern": "speaker_pattern", "strict": "strict",
 }
 
 
@@ -48,8 +48,10 @@ def add_parser(commands) -> None:
         "  sersk train --config train.toml\n\n"
         "A config file (TOML or JSON) holds the same settings: pipeline, corpus, data_home,\n"
         "emotions, params (a table of pipeline parameters), label_map (a table of old = new\n"
-        "labels), speaker_pattern, cv, output, cache, n_jobs, seed; options given on the\n"
-        "command line win.",
+        "labels), speaker_pattern, cv, output, cache, n_jobs, seed, strict; options given on\n"
+        "the command line win.\n\n"
+        "Clips that cannot be used (unreadable, empty, truncated, silent, too short) are left\n"
+        "out, each listed with its reason; --strict stops instead.",
     )
     # The names are checked when training: importing the registry (and scikit-learn) here
     # would slow down every 'sersk --help'.
@@ -78,6 +80,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
                         help="processes for feature extraction (-1: all cores; default: 1)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--strict", action="store_true", default=None,
+                        help="stop (exit status 1) when any clip cannot be used, listing every "
+                        "one (default: leave such clips out, listed, and train on the rest)")
     add_data_options(parser, required=False)
     parser.set_defaults(handler=run, parser=parser)
 
@@ -85,7 +90,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     import pipelines
 
-    from ..datasets import audio_inputs
+    from ..datasets import audio_inputs, screen_clips
     from ..datasets._labelled import missing_speakers
     from ..persistence import save_model
 
@@ -106,6 +111,13 @@ def run(args: argparse.Namespace) -> int:
     pipelines.check_needs(args.pipeline, **params)
 
     frame, corpora = load_frames(args)
+    frame, left_out = screen_clips(frame, memory=args.cache, strict=bool(args.strict))
+    if len(left_out):
+        note(f"leaving out {len(left_out)} clip(s) that cannot be used (--strict to stop "
+             "instead):\n" + "\n".join(f"  {row.source}: {row.reason}"
+                                      for row in left_out.itertuples()))
+        if frame.empty:
+            raise CommandError(f"none of the {len(left_out)} clips can be used")
     X, y = audio_inputs(frame), frame["emotion"].to_numpy()
     speakers = frame["speaker"].to_numpy()
     counts = frame["emotion"].value_counts().sort_index()
@@ -143,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
             "n_speakers": int(frame["speaker"].nunique()),
             "emotion_counts": {str(e): int(n) for e, n in counts.items()},
             "params": {k: _jsonable(v) for k, v in params.items()},
+            "left_out": [{"source": row.source, "reason": row.reason}
+                         for row in left_out.itertuples()],
             "synthetic": corpora == [SYNTHETIC],
             "seed": args.seed or 0,
             "command": "sersk " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None,

@@ -11,7 +11,8 @@
 - :func:`load_labelled_audio` lists your own recordings, from a label file (CSV/TSV with
   ``path`` and ``emotion`` columns) or a folder per emotion, in the same columns;
   :func:`load_corpus` accepts their paths beside corpus names.
-- :func:`audio_inputs` turns any of these frames into the list a pipeline takes.
+- :func:`audio_inputs` turns any of these frames into the list a pipeline takes;
+  :func:`screen_clips` leaves out (and lists) the clips that cannot be used.
 """
 
 from ._corpus import CorpusSpec, CorpusWarning
@@ -20,6 +21,7 @@ from ._fetch import fetch_corpus
 from ._home import get_data_home
 from ._labelled import load_labelled_audio
 from ._load import audio_inputs, available_corpora, get_corpus_spec, load_corpus
+from ._screening import screen_clips
 from ._synthetic import make_emotional_speech
 
 __all__ = [
@@ -34,4 +36,5 @@ __all__ = [
     "load_corpus",
     "load_labelled_audio",
     "make_emotional_speech",
+    "screen_clips",
 ]

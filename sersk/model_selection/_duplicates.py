@@ -127,7 +127,9 @@ def _decode(source: Any, index: int) -> tuple[np.ndarray, int]:
     )
 
 
-def _fingerprint_chunk(sources: list, offset: int, location: Any) -> list[tuple[str, np.ndarray]]:
+def _fingerprint_chunk(sources: list, offset: int, location: Any) -> list[tuple[Any, Any]]:
+    """(digest, fingerprint) of each source, or (None, AudioError) for one that cannot be read."""
+    from ..exceptions import AudioError
     from ..features._cache import FeatureCache, content_key
 
     if location is not None:
@@ -135,15 +137,24 @@ def _fingerprint_chunk(sources: list, offset: int, location: Any) -> list[tuple[
         prints = FeatureCache(location, f"fingerprint-v{_FINGERPRINT_VERSION}")
     out = []
     for i, source in enumerate(sources, start=offset):
+        key = None
         if location is not None:
-            key = content_key(source)
+            try:
+                key = content_key(source)
+            except OSError:  # a missing or unreadable file: decoding below says which
+                key = None
+        if key is not None:
             digest, fingerprint = hashes.get(key), prints.get(key)
             if digest is not None and fingerprint is not None:
                 out.append((digest.tobytes().hex(), fingerprint))
                 continue
-        y, sr = _decode(source, i)
+        try:
+            y, sr = _decode(source, i)
+        except AudioError as exc:  # every bad file is reported, not only the first
+            out.append((None, exc))
+            continue
         digest, fingerprint = _sample_hash(y, sr), audio_fingerprint(y=y, sr=sr)
-        if location is not None:
+        if key is not None:
             hashes.put(key, np.frombuffer(bytes.fromhex(digest), dtype=np.uint8))
             prints.put(key, fingerprint)
         out.append((digest, fingerprint))
@@ -230,11 +241,13 @@ def find_duplicates(
 
     Raises
     ------
-    AudioError
-        A file cannot be read.
+    AudioBatchError
+        Some files cannot be read: its message and ``errors`` list every one (the others are
+        fingerprinted, and cached, first).
 
     See Also
     --------
+    sersk.datasets.screen_clips : Leave out the clips that cannot be read, beforehand.
     split_duplicates : The pairs that straddle a training/test split.
     audio_fingerprint : The fingerprint compared.
 
@@ -268,6 +281,11 @@ def find_duplicates(
         delayed(_fingerprint_chunk)(X[i: i + chunk], i, location) for i in range(0, n, chunk)
     ) if n_workers > 1 else [_fingerprint_chunk(X, 0, location)]
     described = [item for part in parts for item in part]
+    errors = {i: error for i, (digest, error) in enumerate(described) if digest is None}
+    if errors:
+        from ..features import AudioBatchError
+
+        raise AudioBatchError(errors, n)
     digests = [digest for digest, _ in described]
     fingerprints = [f for _, f in described]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 import warnings
@@ -17,6 +18,7 @@ from sklearn.utils import _safe_indexing
 from ..exceptions import SerskError
 from ..inference import PROBA_PREFIX
 from ..metrics import calibration_scores, score_predictions
+from ._checkpoint import FoldCheckpoint
 from ._split import (
     CORPUS_GROUPED,
     SPEAKER_GROUPED,
@@ -77,6 +79,7 @@ def cross_validate_speakers(
     corpora: Any = None,
     domains: Any = None,
     restrict: bool = True,
+    checkpoint: str | os.PathLike | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validate an emotion classifier under a speaker-independent (or -dependent) protocol,
     or leave one corpus out.
@@ -141,6 +144,11 @@ def cross_validate_speakers(
         corpus (that the model knows). False lets the model predict any emotion it learnt,
         and labels the results ``"…, unrestricted"``. Other protocols test on the emotions
         they train on, so it does not apply.
+    checkpoint : str or path-like, default=None
+        A folder where each finished fold's row and predictions are saved as it completes.
+        A fold already saved there for the same split (same positions, same labels) is read
+        back instead of fitted again, so an interrupted cross-validation resumes with the
+        same results. Give each estimator, set of clips and set of options its own folder.
 
     Returns
     -------
@@ -241,7 +249,14 @@ def cross_validate_speakers(
         disable=not progress,
         leave=False,
     )
+    saved = None if checkpoint is None else FoldCheckpoint(checkpoint)
     for fold, (train, test) in enumerate(splits, start=1):
+        stored = None if saved is None else saved.load(fold, train, test, y)
+        if stored is not None:
+            rows.append(stored[0])
+            if return_predictions and stored[1] is not None:
+                predicted.append(stored[1])
+            continue
         row = _fold_row(fold, label, train, test, speakers)
         allowed = None
         if by_corpus:
@@ -253,15 +268,16 @@ def cross_validate_speakers(
                        n_left_out=int((corpora == test_corpus).sum() - len(test)),
                        restricted=restrict)
             allowed = allowed if restrict else None
+        fold_predictions = None
         try:
             scores = _fit_and_score(estimator, X, y, train, test, labels,
                                     speakers=speakers, routes=routes, domains=domains,
                                     allowed=allowed)
             y_pred, y_proba = scores.pop("y_pred"), scores.pop("y_proba")
             row.update(scores)
+            fold_predictions = _predictions(fold, test, speakers, y, y_pred, y_proba, labels)
             if return_predictions:
-                predicted.append(_predictions(fold, test, speakers, y, y_pred, y_proba,
-                                              labels))
+                predicted.append(fold_predictions)
         except Exception as exc:  # noqa: BLE001 -- any pipeline error, reported with its fold
             if error_score == "raise":
                 done = _as_frame(rows, labels, label, n_splits,
@@ -282,6 +298,8 @@ def cross_validate_speakers(
             )
             row.update(_failed_scores(labels, error_score, exc))
         rows.append(row)
+        if saved is not None:
+            saved.save(fold, train, test, y, row, fold_predictions)
     results = _as_frame(rows, labels, label, n_splits, extra=_LOCO_COLUMNS if by_corpus else ())
     if not return_predictions:
         return results
