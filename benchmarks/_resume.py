@@ -80,10 +80,10 @@ class Resume:
     def _key(self, corpus: str, name: str, protocol: str) -> str:
         import joblib
 
-        from ._protocols import CROSS_CORPUS
+        from ._protocols import CROSS_CORPUS, LOCO
 
-        # A cross-corpus run reads every corpus; the others read their own.
-        clips = self.clips if protocol == CROSS_CORPUS else self.clips[corpus]
+        # Cross-corpus and leave-one-corpus-out runs read every corpus; the others their own.
+        clips = self.clips if protocol in (CROSS_CORPUS, LOCO) else self.clips[corpus]
         return joblib.hash((corpus, name, protocol, self.settings, clips))
 
     def folds(self, corpus: str, name: str, protocol: str) -> Path:

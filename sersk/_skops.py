@@ -31,11 +31,12 @@ _MAX_METADATA_BYTES = 10_000_000
 # moves inside its package stays trusted under its new name.
 _TRUSTED = (
     ("sersk.features", ("Chroma", "FixedLengthSequence", "FrameFeatureTransformer",
-                        "HandcraftedFeatures", "LogMel", "MFCC", "Pitch", "RMSEnergy",
-                        "SpectralContrast", "StatisticsPooling", "ZeroCrossingRate")),
-    ("sersk.preprocessing", ("SpeakerStandardScaler",)),
+                        "HandcraftedFeatures", "LogMel", "MFCC", "OpenSmileFunctionals",
+                        "OpenSmileLLD", "Pitch", "RMSEnergy", "SpectralContrast",
+                        "StatisticsPooling", "ZeroCrossingRate")),
+    ("sersk.preprocessing", ("DomainStandardScaler", "SpeakerStandardScaler")),
     ("sersk.samplers", ("AudioAugmenter", "SpecAugment")),
-    ("sersk.models", ("LabelEncodedClassifier",)),
+    ("sersk.models", ("DecisionCalibratedClassifier", "LabelEncodedClassifier")),
     # CalibratedClassifierCV's fitted parts, private classes skops does not list.
     ("sklearn.calibration", ("_CalibratedClassifier", "_TemperatureScaling",
                              "_SigmoidCalibration")),

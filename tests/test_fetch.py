@@ -167,6 +167,10 @@ def test_fetch_ravdess_verifies_and_is_idempotent(tmp_path, server, ravdess_zip)
 
 def test_fetch_url_from_environment_with_progress_bar(tmp_path, server, ravdess_zip,
                                                       monkeypatch, capsys):
+    from sersk import _progress
+
+    # Bars are drawn on a terminal only (sersk._progress); capsys's stderr is not one.
+    monkeypatch.setattr(_progress, "interactive", lambda stream=None: True)
     monkeypatch.setenv("SERSK_RAVDESS_URL", server.serve("/mirror.zip", ravdess_zip))
     server.record("Audio_Speech_Actors_01-24.zip", ravdess_zip)
     with pytest.warns(CorpusWarning, match="published corpus has 1440"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
 import sys
 
 import joblib
@@ -117,6 +118,11 @@ def test_clone_pickle_and_parallel_give_the_same_features(voices):
     X = est.transform(voices)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(voices), X)
     np.testing.assert_array_equal(clone(est).fit(voices).transform(voices), X)
+    # Fresh worker processes: reused ones may have imported TensorFlow (the Keras tests train
+    # in workers), after which openSMILE's library cannot be loaded (see _check_loadable).
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
     np.testing.assert_array_equal(
         OpenSmileFunctionals(n_jobs=2).fit(voices).transform(voices), X)
     assert "_smile" not in vars(est)  # openSMILE's own object is never part of the state
@@ -183,3 +189,17 @@ def test_the_benchmark_leaves_them_out_without_the_extra(without_opensmile, caps
             "opensmile): pip install ") in capsys.readouterr().out
     with pytest.raises(run.UsageError, match=r"egemaps-svm cannot run here: the opensmile extra "):
         run.choose_pipelines(argparse.Namespace(pipelines=["egemaps-svm"], whisper_model=None))
+
+
+@needs_opensmile
+def test_tensorflow_first_is_a_clear_error_not_a_crash():
+    # In a fresh process: TensorFlow imported before openSMILE's library is loaded.
+    code = ("import sys, numpy as np; sys.modules['tensorflow'] = type(sys)('tensorflow'); "
+            "from sersk.features import OpenSmileFunctionals; "
+            "clips = [(np.random.default_rng(0).standard_normal(16000) * 0.1, 16000)]; "
+            "OpenSmileFunctionals(trim_db=None).fit(clips).transform(clips)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert "openSMILE cannot be loaded in a process that has already imported TensorFlow" \
+        in done.stderr

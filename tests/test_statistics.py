@@ -156,7 +156,10 @@ def test_cross_validation_returns_pooled_predictions():
     speakers = np.repeat(np.arange(8), 5)
     results, pooled = cross_validate_speakers(LogisticRegression(), X, y, speakers=speakers,
                                               n_splits=4, return_predictions=True)
-    assert pooled.columns.tolist() == ["index", "fold", "speaker", "y_true", "y_pred"]
+    # The labels' probabilities follow, one column each, in the order of the labels.
+    assert pooled.columns.tolist() == ["index", "fold", "speaker", "y_true", "y_pred",
+                                       "proba_angry", "proba_calm"]
+    np.testing.assert_allclose(pooled[["proba_angry", "proba_calm"]].sum(axis=1), 1.0)
     assert pooled["index"].tolist() == list(range(40))
     np.testing.assert_array_equal(pooled["y_true"], y)
     np.testing.assert_array_equal(pooled["speaker"], speakers)

@@ -10,6 +10,7 @@ process and never stored on the estimator, so transformers clone and pickle like
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 
 import numpy as np
@@ -17,6 +18,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..audio import MIN_DURATION
+from ..exceptions import SerskError
+from ..extras import missing_modules
 from ._base import FrameFeatureTransformer
 
 __all__ = [
@@ -43,10 +46,31 @@ def check_opensmile() -> None:
     require("opensmile", "openSMILE features")
 
 
+def load_before_tensorflow() -> None:
+    """Load openSMILE's native library now, if the extra is installed and TensorFlow is not yet
+    imported: loaded after TensorFlow, it crashes the process (malloc corruption; measured with
+    opensmile 2.6 and TensorFlow 2.21), loaded before, both work. sersk.models.keras calls this
+    before it imports TensorFlow."""
+    if "tensorflow" in sys.modules or missing_modules("opensmile"):
+        return
+    import opensmile  # noqa: F401 -- its import loads the native library
+
+
+def _check_loadable() -> None:
+    """A clear error, rather than a crashed process, when TensorFlow came first."""
+    if "tensorflow" in sys.modules and "opensmile" not in sys.modules:
+        raise SerskError(
+            "openSMILE cannot be loaded in a process that has already imported TensorFlow (its "
+            "native library then crashes the process): import sersk.models.keras, or "
+            "opensmile, before tensorflow, or extract openSMILE features in another process"
+        )
+
+
 @functools.cache
 def _smile(feature_set: str, level: str):
     """One ``opensmile.Smile`` per process and configuration (building one parses its config)."""
     check_opensmile()
+    _check_loadable()
     import opensmile
 
     return opensmile.Smile(

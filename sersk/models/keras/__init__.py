@@ -21,6 +21,12 @@ from ...extras import require  # noqa: E402
 # One line naming the extra, rather than Keras's or TensorFlow's own ImportError.
 require("keras", "sersk.models.keras")
 
+from ...features._opensmile import load_before_tensorflow  # noqa: E402
+
+# openSMILE's native library crashes a process (malloc corruption) when it is first loaded
+# after TensorFlow, and loads fine before it: where it is installed, it is loaded first.
+load_before_tensorflow()
+
 import keras  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the environment
