@@ -17,10 +17,11 @@ emotion in English (``Anger``, ``Disgust``, ``Fear``, ``Happiness``, ``Neutral``
 corpus (``A``, ``B``) and the word, accents dropped, its spaces written as underscores
 (``Fear_M_A_por_favor.wav``). Version 5 adds two naturalness-reduced versions of the female
 voices' corpus B words (level 1 and level 2: duration, pitch, formants and harmonics edited
-from the human recordings), which copies of the release name with the level after the corpus
-(``Anger_F_B_L1_ataque.wav``; the exact token was not seen in the authors' own text, so
-``L1``, ``Level1`` and ``1`` are all read). They are processed copies of clips already listed,
-not new recordings, so they are left out of the default selection (``frame.attrs["skipped"]``).
+from the human recordings), named with the level after the word corpus, as third-party
+readers of the release parse them (``Anger_F_B_L1_ataque.wav``; the authors' own text seen
+here does not spell the token, so ``L1``, ``Level1`` and ``1`` are all read). They are
+processed copies of clips already listed, not new recordings, so they are left out of the
+default selection (``frame.attrs["skipped"]``).
 
 **Speakers are unknown.** The names give the type of voice but not which of the 11 speakers
 speaks, and the record's description lists no files per speaker, so ``speaker`` is missing
