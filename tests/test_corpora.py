@@ -40,6 +40,7 @@ NEMO_TSV = (
 # test), each with the emotion, speaker and gender it encodes; and the side files shipped
 # with it.
 JL = "Raw JL corpus (unchecked and unannotated)/JL(wav+txt)"
+MESD = "Mexican Emotional Speech Database (MESD)"
 LAYOUTS = {
     "nemo": {
         "samples/EB0_anger_12": ("angry", "nemo-EB0", "female"),
@@ -106,6 +107,15 @@ LAYOUTS = {
         "subject 44/surprise/sentence 5/s44_su_5": ("surprised", "enterface-44", None),
         "subject 3/happiness/sentence 2/s3_ha_2": ("happy", "enterface-3", None),
     },
+    # No speaker in the names: the voice type gives the adults' gender, not the children's.
+    "mesd": {
+        f"{MESD}/Anger_F_A_abajo": ("angry", None, "female"),
+        f"{MESD}/Fear_M_A_por_favor": ("fearful", None, "male"),
+        f"{MESD}/Happiness_C_B_relax": ("happy", None, None),
+        f"{MESD}/Disgust_C_B_abandono": ("disgust", None, None),
+        f"{MESD}/Neutral_M_B_chulo": ("neutral", None, "male"),
+        f"{MESD}/Sadness_F_A_de_nada": ("sad", None, "female"),
+    },
 }
 SIDE_FILES = {
     "nemo": {"data.tsv": NEMO_TSV},
@@ -133,7 +143,8 @@ def test_registered():
 @pytest.mark.parametrize(
     ("alias", "corpus"),
     [("JL_Corpus", "jl-corpus"), ("TurEV-DB", "turev-db"), ("turev", "turev-db"),
-     ("eNTERFACE'05", "enterface"), ("ShEMO", "shemo"), ("CaFE", "cafe"), ("nEMO", "nemo")],
+     ("eNTERFACE'05", "enterface"), ("ShEMO", "shemo"), ("CaFE", "cafe"), ("nEMO", "nemo"),
+     ("MESD", "mesd"), ("Mexican Emotional Speech Database", "mesd")],
 )
 def test_names_and_aliases(alias, corpus):
     assert get_corpus_spec(alias).name == corpus
@@ -184,8 +195,12 @@ def test_corpora_combine_with_unique_speakers(tmp_path, no_warnings):
         make_corpus(tmp_path / corpus, corpus)
     frame = load_corpus(list(LAYOUTS), tmp_path)
     assert len(frame) == sum(len(layout) for layout in LAYOUTS.values())
-    assert all(s.startswith(c + "-") for s, c in zip(frame["speaker"], frame["corpus"],
-                                                      strict=True))
+    known = frame["corpus"] != "mesd"
+    assert all(s.startswith(c + "-") for s, c in zip(frame.loc[known, "speaker"],
+                                                      frame.loc[known, "corpus"], strict=True))
+    # MESD's speakers stay unknown in the combined frame, and only MESD's.
+    assert frame.loc[~known, "speaker"].isna().all() and frame.loc[known, "speaker"].notna().all()
+    assert list(frame.attrs["unknown_speakers"]) == ["mesd"]
 
 
 @pytest.mark.parametrize(
@@ -194,7 +209,8 @@ def test_corpora_combine_with_unique_speakers(tmp_path, no_warnings):
      ("turev-db", "TurEV-DB-master"), ("urdu", "URDU-Dataset-master"), ("subesco", "SUBESCO"),
      ("shemo", "ShEMO"),
      ("jl-corpus", "JL_corpus"), ("esd", "Emotion Speech Dataset"), ("cafe", "CaFE_48k"),
-     ("aesdd", "Acted Emotional Speech Dynamic Database"), ("enterface", "enterface_db")],
+     ("aesdd", "Acted Emotional Speech Dynamic Database"), ("enterface", "enterface_db"),
+     ("mesd", "cy34mh68j9-5"), ("mesd", MESD)],
 )
 def test_data_home_folder_names(tmp_path, corpus, folder, no_warnings):
     make_corpus(tmp_path / folder, corpus, ".flac")
@@ -360,11 +376,78 @@ def test_nemo_unreadable_metadata_warns(tmp_path):
     assert frame["gender"].isna().all()
 
 
+# MESD: no speakers ----------------------------------------------------------------------------
+
+def test_mesd_columns_and_naturalness_reduced_copies(tmp_path, no_warnings):
+    make_corpus(tmp_path / "mesd", "mesd")
+    # Version 5's naturalness-reduced female voices: edited copies, not new recordings.
+    write_files(tmp_path / "mesd", ["Level 1/Anger_F_B_L1_ataque",
+                                    "Level 2/Anger_F_B_Level2_ataque"])
+    frame = load_corpus("mesd", tmp_path)
+    assert len(frame) == len(LAYOUTS["mesd"])
+    assert [Path(p).name for p in frame.attrs["skipped"]] == ["Anger_F_B_L1_ataque.wav",
+                                                              "Anger_F_B_Level2_ataque.wav"]
+    assert "naturalness" not in frame.columns
+    row = frame.set_index(frame["path"].map(lambda p: Path(p).stem)).loc["Sadness_F_A_de_nada"]
+    assert (row.original_label, row.voice, row.word_corpus, row.word) == (
+        "Sadness", "female", "A", "de nada")
+    assert sorted(frame["voice"].unique()) == ["child", "female", "male"]
+    assert frame.loc[frame["voice"] == "child", "gender"].isna().all()
+    assert frame["speaker"].isna().all()
+    assert "not which of its 11 speakers" in frame.attrs["unknown_speakers"]["mesd"]
+
+
+def test_mesd_wrong_names(tmp_path):
+    make_corpus(tmp_path, "mesd")
+    # An emotion MESD does not have, a voice type it does not have, no word, no corpus.
+    bad = write_files(tmp_path / MESD, ["Surprise_F_A_abajo", "Anger_X_A_abajo", "Anger_F_A_",
+                                        "Anger_F_abajo"])
+    with pytest.warns(CorpusWarning, match="4 audio files .* do not follow the MESD naming"):
+        frame = load_corpus("mesd", tmp_path)
+    assert len(frame) == len(LAYOUTS["mesd"])
+    assert frame.attrs["unparsed"] == sorted(str(p) for p in bad)
+
+
+def test_mesd_refuses_speaker_grouped_evaluation(tmp_path, no_warnings):
+    from sklearn.dummy import DummyClassifier
+
+    from sersk.datasets._labelled import missing_speakers
+    from sersk.model_selection import ProtocolError, check_speakers_known, cross_validate_speakers
+
+    make_corpus(tmp_path / "mesd", "mesd")
+    make_corpus(tmp_path / "emovo", "emovo")
+    mesd = load_corpus("mesd", tmp_path)
+    X, y = [[0.0]] * len(mesd), mesd["voice"].to_numpy()
+    for protocol in ["speaker", "loso"]:
+        with pytest.raises(ProtocolError, match="6 of 6 clips have no speaker"):
+            cross_validate_speakers(DummyClassifier(), X, y, speakers=mesd["speaker"],
+                                    protocol=protocol, n_splits=2)
+    # The random protocol runs, labelled speaker-dependent.
+    results = cross_validate_speakers(DummyClassifier(), X, y, speakers=mesd["speaker"],
+                                      protocol="random", n_splits=2)
+    assert results["protocol"].unique().tolist() == ["speaker-dependent"]
+
+    # Combined with a corpus of known speakers: refused because of MESD's rows alone.
+    both = load_corpus(["mesd", "emovo"], tmp_path)
+    with pytest.raises(ProtocolError, match="6 of 10 clips have no speaker"):
+        check_speakers_known(both["speaker"])
+    check_speakers_known(both.loc[both["corpus"] != "mesd", "speaker"])
+    message = missing_speakers(both)
+    assert message.startswith("the speaker of 6 of 10 clips is unknown (mesd (")
+    assert "leave mesd out (MESD's file names give the type of voice" in message
+    assert "speaker-pattern" not in message
+    # Leave-one-corpus-out needs no speakers: it runs, its speaker check skipping MESD's.
+    loco = cross_validate_speakers(DummyClassifier(), [[0.0]] * len(both),
+                                   both["emotion"].to_numpy(), speakers=both["speaker"],
+                                   corpora=both["corpus"], protocol="loco")
+    assert sorted(loco["test_corpus"]) == ["emovo", "mesd"]
+
+
 # Docstrings and the real corpora ------------------------------------------------------------
 
 @pytest.mark.parametrize(
     "module", ["_nemo", "_emovo", "_ased", "_turev", "_urdu", "_subesco", "_shemo", "_jl_corpus",
-               "_esd", "_cafe", "_aesdd", "_enterface"],
+               "_esd", "_cafe", "_aesdd", "_enterface", "_mesd"],
 )
 def test_docstring_examples(module):
     mod = importlib.import_module(f"sersk.datasets.{module}")

@@ -323,7 +323,7 @@ def test_fetch_from_the_authors_repository(tmp_path, server, wav_bytes, corpus, 
 def test_corpora_that_cannot_be_downloaded(tmp_path):
     with pytest.raises(CorpusError, match="cannot download TESS.*ravdess"):
         fetch_corpus("tess", tmp_path)
-    for corpus in ("emovo", "esd", "jl-corpus", "enterface"):
+    for corpus in ("emovo", "esd", "jl-corpus", "enterface", "mesd"):
         with pytest.raises(CorpusError, match="download it yourself"):
             fetch_corpus(corpus, tmp_path)
     with pytest.raises(CorpusError, match="unknown corpus 'iemocap'"):

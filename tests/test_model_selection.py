@@ -80,6 +80,11 @@ def test_check_speaker_disjoint_names_the_leak():
     with pytest.raises(ProtocolError, match=r"speakers \['a'\]"):
         check_speaker_disjoint(np.array([0, 2]), np.array([1, 3]), speakers)
     assert issubclass(ProtocolError, SerskError) and issubclass(ProtocolError, ValueError)
+    # Clips of unknown speaker (MESD's, None or NaN) are not compared, and do not crash it.
+    unknown = np.array(["a", None, np.nan, "a"], dtype=object)
+    check_speaker_disjoint(np.array([0, 1]), np.array([2]), unknown)
+    with pytest.raises(ProtocolError, match=r"speakers \['a'\]"):
+        check_speaker_disjoint(np.array([0, 1]), np.array([2, 3]), unknown)
 
 
 def test_random_splitter_is_labelled_speaker_dependent():

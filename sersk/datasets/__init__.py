@@ -2,8 +2,9 @@
 
 - :func:`load_corpus` lists any of the corpora of :func:`available_corpora` (RAVDESS, CREMA-D,
   TESS, SAVEE, EmoDB, nEMO, EMOVO, ASED, TurEV-DB, URDU, SUBESCO, ShEMO, JL-Corpus, ESD, CaFE,
-  AESDD, eNTERFACE'05), or several at once, from their file names and folders, with emotions
-  harmonised to :data:`EMOTIONS` and speaker ids unique across corpora; no audio is decoded.
+  AESDD, eNTERFACE'05, MESD), or several at once, from their file names and folders, with
+  emotions harmonised to :data:`EMOTIONS` and speaker ids unique across corpora (MESD's are
+  unknown); no audio is decoded.
 - :func:`fetch_corpus` downloads those with a stable public address (RAVDESS, EmoDB, CaFE,
   nEMO, URDU) into the data home (:func:`get_data_home`), verified, extracted atomically.
 - :func:`make_emotional_speech` synthesises a small labelled corpus of speech-like sounds (not

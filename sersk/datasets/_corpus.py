@@ -134,7 +134,9 @@ class CorpusSpec:
     parse : callable
         ``parse(path) -> dict or None``: the columns that ``path``'s name (and, where the
         corpus needs it, its folder) encodes, with at least ``emotion``, ``speaker`` and
-        ``gender``; None when the name does not follow the corpus's scheme.
+        ``gender`` (``speaker`` None when the corpus does not say, and then
+        ``unknown_speakers`` says why); None when the name does not follow the corpus's
+        scheme.
     layout : str
         The expected names, for error messages (``"AudioWAV/1001_DFA_ANG_XX.wav"``).
     aliases : tuple of str
@@ -163,6 +165,10 @@ class CorpusSpec:
         Number of files in the complete default selection, as published.
     url : str, default=""
         Where the corpus is described and obtained.
+    unknown_speakers : str, default=""
+        For a corpus whose file names do not say who speaks (``parse`` returns ``speaker``
+        None): why, in words, for ``frame.attrs["unknown_speakers"]`` and for the message that
+        refuses a speaker-independent split. Empty when the speakers are known.
     """
 
     name: str
@@ -178,6 +184,7 @@ class CorpusSpec:
     parse_folder: Callable[[PurePath], Record | None] | None = None
     n_files: int | None = None
     url: str = ""
+    unknown_speakers: str = ""
     _keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

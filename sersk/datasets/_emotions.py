@@ -1,12 +1,12 @@
 """The harmonised emotion vocabulary and each corpus's mapping to it.
 
 Corpora name the same emotions differently: RAVDESS numbers them, EmoDB uses German initials,
-CREMA-D three-letter codes, TESS and SAVEE English words or their initials, EMOVO Italian and
-CaFE French abbreviations. Every loader maps its corpus's labels onto :data:`EMOTIONS`, so
+CREMA-D three-letter codes, TESS, SAVEE and MESD English words or their initials, EMOVO Italian
+and CaFE French abbreviations. Every loader maps its corpus's labels onto :data:`EMOTIONS`, so
 frames from different corpora can be combined and a model trained on one can be scored on
 another. The corpus's own label is kept beside the harmonised one (column ``original_label``).
-A label is mapped only onto the emotion its corpus's documentation names (Italian *gioia*,
-joy, is ``happy``; French *peur*, fear, is ``fearful``); a state no other corpus has (JL-Corpus's
+A label is mapped only onto the emotion its corpus's documentation names (Italian *gioia*, joy,
+is ``happy``; French *peur*, fear, is ``fearful``); a state no other corpus has (JL-Corpus's
 *excited* or *apologetic*) gets its own entry rather than the nearest one.
 """
 
@@ -23,6 +23,7 @@ __all__ = [
     "ENTERFACE_EMOTIONS",
     "ESD_EMOTIONS",
     "JL_CORPUS_EMOTIONS",
+    "MESD_EMOTIONS",
     "NEMO_EMOTIONS",
     "RAVDESS_EMOTIONS",
     "SAVEE_EMOTIONS",
@@ -240,4 +241,15 @@ ENTERFACE_EMOTIONS: dict[str, str] = {
     "ha": "happy",
     "sa": "sad",
     "su": "surprised",
+}
+
+#: MESD: the English word that starts ``Anger_F_A_abajo`` (anger, disgust, fear, happiness,
+#: neutral, sadness).
+MESD_EMOTIONS: dict[str, str] = {
+    "Anger": "angry",
+    "Disgust": "disgust",
+    "Fear": "fearful",
+    "Happiness": "happy",
+    "Neutral": "neutral",
+    "Sadness": "sad",
 }

@@ -252,16 +252,23 @@ def missing_speakers(frame: pd.DataFrame) -> str | None:
         return None
     missing = frame.loc[frame["speaker"].isna()]
     roots = frame.attrs.get("roots", {})
+    # Public corpora whose file names do not say who speaks (MESD): nothing to rename.
+    unnamed = frame.attrs.get("unknown_speakers", {})
     parts, fixes = [], []
     for corpus, rows in missing.groupby("corpus", sort=False):
         where = f" ({roots[corpus]})" if corpus in roots else ""
         parts.append(f"{corpus}{where}: {_count(len(rows), 'clip')}")
-        if corpus in roots:
+        if corpus in unnamed:
+            fixes.append(f"leave {corpus} out ({unnamed[corpus]}, so speaker-independent "
+                         "evaluation is impossible on it)")
+        elif corpus in roots:
             fixes.append("put each speaker's clips in a sub-folder of each emotion folder "
                          "(ROOT/angry/SPEAKER/*.wav)" if os.path.isdir(roots[corpus]) else
                          "add a 'speaker' column to the label file")
-    fixes = [*dict.fromkeys(fixes), "give --speaker-pattern REGEX (speaker_pattern=) to find "
-             "the speaker in each file name"]
+    if set(missing["corpus"]) - set(unnamed):
+        fixes.append("give --speaker-pattern REGEX (speaker_pattern=) to find the speaker in "
+                     "each file name")
+    fixes = list(dict.fromkeys(fixes))
     return (
         f"the speaker of {len(missing)} of {len(frame)} clips is unknown ({'; '.join(parts)}), "
         f"so they cannot be split by speaker: {', or '.join(fixes)}"

@@ -30,6 +30,7 @@ from ._esd import ESD
 from ._home import get_data_home
 from ._jl_corpus import JL_CORPUS
 from ._labelled import apply_label_map, is_labelled_source, load_labelled_audio
+from ._mesd import MESD
 from ._nemo import NEMO
 from ._ravdess import RAVDESS
 from ._savee import SAVEE
@@ -46,7 +47,7 @@ _CORPORA: dict[str, CorpusSpec] = {
     spec.name: spec
     for spec in (
         RAVDESS, CREMA_D, TESS, SAVEE, EMODB, NEMO, EMOVO, ASED, TUREV_DB, URDU, SUBESCO, SHEMO,
-        JL_CORPUS, ESD, CAFE, AESDD, ENTERFACE,
+        JL_CORPUS, ESD, CAFE, AESDD, ENTERFACE, MESD,
     )
 }
 
@@ -148,7 +149,8 @@ def load_corpus(
         - ``emotion``: harmonised label, one of :data:`EMOTIONS` (your own recordings: your
           labels, mapped by ``label_map``);
         - ``speaker``: speaker id, unique across corpora (``"ravdess-01"``, ``"emodb-03"``;
-          None where your own recordings do not say);
+          None where your own recordings do not say, and for every MESD clip: its file names
+          do not say who speaks);
         - ``corpus``: canonical corpus name (your own recordings: see
           :func:`load_labelled_audio`);
         - ``gender``: ``"male"``, ``"female"``, or missing where the corpus does not say;
@@ -168,8 +170,10 @@ def load_corpus(
         ``"skipped"`` (parsed files outside the default selection, such as RAVDESS song or
         audio-visual recordings: sersk keeps RAVDESS audio-only speech), ``"from_folder"``
         (files whose labels come from their folders because their names cannot be parsed or
-        disagree with them, such as TESS's ``OAF_neutral/OA_bite_neutral.wav``) and
-        ``"roots"`` (the folder or file read for each corpus).
+        disagree with them, such as TESS's ``OAF_neutral/OA_bite_neutral.wav``),
+        ``"roots"`` (the folder or file read for each corpus) and ``"unknown_speakers"``
+        (for each corpus whose files do not name their speakers, such as MESD, why: its rows
+        cannot be split by speaker, so a speaker-independent evaluation refuses the frame).
 
     Raises
     ------
@@ -221,7 +225,8 @@ def load_corpus(
             if specs else None)
 
     frames, attrs = [], {
-        "unparsed": [], "duplicates": [], "skipped": [], "from_folder": [], "roots": {}
+        "unparsed": [], "duplicates": [], "skipped": [], "from_folder": [], "roots": {},
+        "unknown_speakers": {},
     }
     for item in names:
         if item in own:
@@ -236,6 +241,8 @@ def load_corpus(
             for key in ("unparsed", "duplicates", "skipped", "from_folder"):
                 attrs[key].extend(report[key])
             corpus, source = spec.name, str(folder)
+            if spec.unknown_speakers:
+                attrs["unknown_speakers"][corpus] = spec.unknown_speakers
         if corpus in attrs["roots"]:
             raise CorpusError(
                 f"corpus {corpus} is named more than once in {[os.fspath(n) for n in names]!r}"

@@ -70,15 +70,19 @@ def check_speaker_disjoint(
     train, test : ndarray of int
         Indices of the training and test clips.
     speakers : array-like of shape (n_samples,)
-        The speaker of every clip.
+        The speaker of every clip; clips of unknown speaker (None or NaN, such as MESD's) are
+        not compared, since nothing says who they are (leave-one-corpus-out keeps a corpus's
+        clips together, and speaker ids are unique across corpora).
 
     Raises
     ------
     ProtocolError
         Naming the speakers found on both sides.
     """
-    speakers = np.asarray(speakers)
-    shared = np.intersect1d(speakers[train], speakers[test])
+    speakers = np.asarray(speakers, dtype=object)
+    known = ~pd.isna(speakers)
+    train, test = np.asarray(train), np.asarray(test)
+    shared = np.intersect1d(speakers[train[known[train]]], speakers[test[known[test]]])
     if shared.size:
         raise ProtocolError(
             f"speakers {shared.tolist()} are in both the training and the test data; a "
