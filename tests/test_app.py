@@ -218,7 +218,8 @@ def test_demo_page_predicts_an_upload_and_explains_a_bad_one(browser, demo, tmp_
         page.get_by_text("Speech emotion recognition").first.wait_for(timeout=60_000)
         sidebar = page.locator('[data-testid="stSidebar"]')
         sidebar.get_by_text("mfcc-svm").wait_for(timeout=30_000)
-        assert "synthetic sounds, not speech" in sidebar.inner_text()
+        # Streamlit draws the sidebar element by element: wait for the warning, not just read.
+        sidebar.get_by_text("synthetic sounds, not speech").wait_for(timeout=30_000)
         page.locator('input[type="file"]').set_input_files(str(wav))
         heading = page.get_by_text("Predicted emotion:")
         heading.wait_for(timeout=60_000)
