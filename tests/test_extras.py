@@ -213,3 +213,16 @@ def test_register_refuses_an_unknown_extra():
     with pytest.raises(ValueError, match="no install extra named 'tensorflow'; sersk's extras"):
         pipelines.register(spec)
     assert "x-unknown-extra" not in pipelines.available()
+
+
+def test_the_readme_installs_the_extras_ci_tests():
+    # The README's full install and .ci/run's must name the same extras: a newcomer who follows
+    # the README gets what CI tests.
+    import re
+
+    ci = re.search(r'pip install --quiet -e "\.\[([a-z0-9,]+)\]"', (REPO / ".ci/run").read_text())
+    readme = re.search(r'pip install -e "\.\[([a-z0-9,]+)\]"\n',
+                       (REPO / "README.md").read_text())
+    assert ci and readme
+    assert set(readme.group(1).split(",")) == set(ci.group(1).split(","))
+    assert set(ci.group(1).split(",")) == {"test", *extras.EXTRAS}
