@@ -17,6 +17,7 @@ import pandas as pd
 from .report import PREDICTIONS_FILE, RUN_FILE
 
 __all__ = [
+    "EXPERIMENT",
     "add_output_arguments",
     "label_predictions",
     "log_fitted_model",
@@ -24,6 +25,9 @@ __all__ = [
     "write_report_or_say_why",
     "write_run_file",
 ]
+
+#: The MLflow experiment every benchmark run is logged to.
+EXPERIMENT = "sersk-benchmarks"
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +98,7 @@ def write_run_file(
         "corpora": corpora,
         "synthetic": "synthetic" in frames,
         "mlflow": None if args.no_mlflow else _tracking_uri(out),
-        "experiment": "sersk-benchmarks",
+        "experiment": EXPERIMENT,
         "log_model": bool(getattr(args, "log_model", False)) and not args.no_mlflow,
     }
     (out / RUN_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")

@@ -262,7 +262,7 @@ def run_cross_corpus(
     print(f"{key} / {name}: UAR {results.loc[0, 'uar']:.3f} on {results.loc[0, 'emotions']} "
           f"(dropped {results.loc[0, 'dropped_emotions'] or 'none'})", flush=True)
     if predictions is not None and len(clips):
-        from ._outputs import label_predictions
+        from ._outputs import EXPERIMENT, label_predictions
 
         predictions.append(label_predictions(clips, frame, corpus=key, pipeline=name,
                                              protocol=protocol))
@@ -272,7 +272,7 @@ def run_cross_corpus(
 
         run_id = log_cross_validation(
             results, corpus=key, pipeline=name, estimator=model, out_dir=args.out,
-            experiment="sersk-benchmarks",
+            experiment=EXPERIMENT,
             params={"seed": args.seed, "n_clips": int(results.loc[0, "n_train"]
                                                       + results.loc[0, "n_test"]),
                     "n_speakers": len(set(speakers)), "n_classes": len(results.attrs["labels"]),

@@ -165,9 +165,11 @@ def _runs_since(out: str | os.PathLike, since_ms: int, pipeline: str) -> list[st
     """Ids of the benchmark's MLflow runs of ``pipeline`` (or its search) started since."""
     from sersk.tracking import _quiet_mlflow
 
+    from ._outputs import EXPERIMENT
+
     with _quiet_mlflow():
         client = _client(out)
-        experiment = client.get_experiment_by_name("sersk-benchmarks")
+        experiment = client.get_experiment_by_name(EXPERIMENT)
         if experiment is None:
             return []
         runs = client.search_runs([experiment.experiment_id],

@@ -80,6 +80,7 @@ from ._bad_clips import (
     write_left_out,
 )
 from ._outputs import (
+    EXPERIMENT,
     add_output_arguments,
     label_predictions,
     log_fitted_model,
@@ -449,7 +450,7 @@ def run_one(
 
         run_id = log_cross_validation(
             results, corpus=corpus, pipeline=name, estimator=model, out_dir=args.out,
-            experiment="sersk-benchmarks",
+            experiment=EXPERIMENT,
             params={"seed": args.seed, "n_clips": len(y), "n_speakers": len(set(speakers)),
                     "n_classes": len(set(y))},
             metrics={"extract_seconds_per_clip": extraction[key]},
@@ -557,7 +558,7 @@ def run_search(
 
         run_id = log_search(
             results, corpus=corpus, pipeline=label, estimator=model, out_dir=args.out,
-            experiment="sersk-benchmarks",
+            experiment=EXPERIMENT,
             params={"seed": args.seed, "n_clips": len(y), "n_speakers": len(set(speakers)),
                     "n_classes": len(set(y))},
             metrics={"extract_seconds_per_clip": extraction[key], "nested_seconds": seconds},
@@ -653,7 +654,7 @@ def write_summary(
         lines += ["", "## Failures", "", "Failed folds are listed, with their errors, in "
                   "`results.csv` (column `error`)."]
     if not args.no_mlflow:
-        lines += ["", "## MLflow", "", f"One run per row, experiment `sersk-benchmarks`, at "
+        lines += ["", "## MLflow", "", f"One run per row, experiment `{EXPERIMENT}`, at "
                   f"`{tracking_uri(args.out)}`."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
