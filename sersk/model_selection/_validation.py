@@ -326,6 +326,19 @@ def _predictions(
     return frame
 
 
+def _among(y_proba: np.ndarray, labels: np.ndarray, allowed: Any
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The most probable of the ``allowed`` labels per row (the first on a tie), and the
+    probabilities restricted to them, renormalised (rows with nothing allowed stay zero)."""
+    kept = np.flatnonzero(np.isin(labels, allowed))
+    y_pred = labels[kept[np.argmax(y_proba[:, kept], axis=1)]]
+    restricted = np.zeros_like(y_proba)
+    restricted[:, kept] = y_proba[:, kept]
+    total = restricted.sum(axis=1, keepdims=True)
+    restricted = np.divide(restricted, total, out=np.zeros_like(restricted), where=total > 0)
+    return y_pred, restricted
+
+
 def _aligned_proba(model: Any, X_test: Any, labels: np.ndarray, predict_params: dict
                    ) -> np.ndarray | None:
     """``predict_proba`` with one column per label, in the order of ``labels``; None for a
@@ -413,15 +426,17 @@ def _fit_and_score(
         params = routes.predict_params(speakers, test, domains)
         if allowed is None:
             y_pred = model.predict(X_test, **params)
+            predict_seconds = time.perf_counter() - start
+            y_proba = _aligned_proba(model, X_test, labels, params)
         else:
-            y_pred = predict_among(model, X_test, allowed, **params)
-        predict_seconds = time.perf_counter() - start
-        y_proba = _aligned_proba(model, X_test, labels, params)
-    if allowed is not None and y_proba is not None:
-        # The probabilities of the emotions the predictions were chosen among, renormalised.
-        y_proba = np.where(np.isin(labels, allowed), y_proba, 0.0)
-        total = y_proba.sum(axis=1, keepdims=True)
-        y_proba = np.divide(y_proba, total, out=np.zeros_like(y_proba), where=total > 0)
+            # Restricted: the probabilities once, the prediction the most probable allowed
+            # emotion (as predict_among, which is for models without predict_proba).
+            y_proba = _aligned_proba(model, X_test, labels, params)
+            if y_proba is None:
+                y_pred = predict_among(model, X_test, allowed, **params)
+            else:
+                y_pred, y_proba = _among(y_proba, labels, allowed)
+            predict_seconds = time.perf_counter() - start
     scores = score_predictions(y[test], y_pred, labels=labels)
     calibration = (dict.fromkeys(_PROBA_SCORES, np.nan) if y_proba is None
                    else calibration_scores(y[test], y_proba, labels=labels))
