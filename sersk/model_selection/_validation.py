@@ -329,14 +329,15 @@ def _predictions(
 def _among(y_proba: np.ndarray, labels: np.ndarray, allowed: Any
            ) -> tuple[np.ndarray, np.ndarray]:
     """The most probable of the ``allowed`` labels per row (the first on a tie), and the
-    probabilities restricted to them, renormalised (rows with nothing allowed stay zero)."""
-    kept = np.flatnonzero(np.isin(labels, allowed))
-    y_pred = labels[kept[np.argmax(y_proba[:, kept], axis=1)]]
-    restricted = np.zeros_like(y_proba)
-    restricted[:, kept] = y_proba[:, kept]
-    total = restricted.sum(axis=1, keepdims=True)
-    restricted = np.divide(restricted, total, out=np.zeros_like(restricted), where=total > 0)
-    return y_pred, restricted
+    probabilities restricted to them (:func:`~sersk.models.restrict_probabilities`), still
+    one column per label."""
+    from ..models import restrict_probabilities
+
+    kept = np.isin(labels, allowed)
+    restricted, classes = restrict_probabilities(y_proba, labels, labels[kept])
+    full = np.zeros_like(y_proba)
+    full[:, kept] = restricted
+    return classes[np.argmax(restricted, axis=1)], full
 
 
 def _aligned_proba(model: Any, X_test: Any, labels: np.ndarray, predict_params: dict
