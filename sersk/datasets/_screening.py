@@ -13,7 +13,6 @@ and is what ``sersk train`` and ``benchmarks.run`` call before anything is fitte
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,8 @@ import pandas as pd
 
 from ..audio import (
     DEFAULT_SAMPLE_RATE,
+    MIN_DURATION,
+    check_duration,
     describe_source,
     is_audio_path,
     load_audio,
@@ -45,9 +46,9 @@ def screen_clips(
     """Split a corpus frame into usable clips and the clips left out, each with its reason.
 
     Every clip is decoded and validated once (:func:`sersk.audio.load_audio`, then
-    :func:`sersk.audio.validate_waveform` with its defaults): a missing, empty, truncated or
-    undecodable file, a silent or non-finite waveform, or one shorter than the library's
-    minimum duration is left out.
+    :func:`sersk.audio.validate_waveform` and :func:`sersk.audio.check_duration`): a missing,
+    empty, truncated or undecodable file, a silent or non-finite waveform, or one shorter than
+    the features' minimum duration (:data:`sersk.audio.MIN_DURATION`) is left out.
 
     Parameters
     ----------
@@ -96,9 +97,8 @@ def screen_clips(
     from ..features._cache import FeatureCache, content_key, resolve_cache_location
 
     location = resolve_cache_location(memory)
-    # The library's minimum duration, whatever it is, belongs to the verdict's key.
-    minimum = inspect.signature(validate_waveform).parameters["min_duration"].default
-    cache = (FeatureCache(location, f"screening-v{_SCREENING_VERSION}-{sr}-{minimum!r}")
+    # The minimum duration, whatever it is, belongs to the verdict's key.
+    cache = (FeatureCache(location, f"screening-v{_SCREENING_VERSION}-{sr}-{MIN_DURATION!r}")
              if location is not None else None)
     inputs = audio_inputs(frame)
     sources = [describe_source(x) if is_audio_path(x) else f"row {label}"
@@ -136,6 +136,7 @@ def _reason(source: Any, name: str, sr: int) -> str:
     try:
         y = load_audio(source, sr=sr, name=name)
         validate_waveform(y, sr=sr, source=name)
+        check_duration(y, sr=sr, source=name)
     except AudioError as exc:
         return exc.problem
     return ""
